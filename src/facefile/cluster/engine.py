@@ -1,0 +1,187 @@
+"""``cluster_faces``: embeddings, photo ids and user decisions in, one label per face out.
+
+Pure and deterministic: no I/O, no global state, and independent of input order. The faces are
+first put in a canonical order that depends only on their content (embedding, photo, quality,
+constraints), everything runs in that order, and the labels are put back in the caller's order.
+So a shuffled input gives the very same labels, bit for bit, not just the same partition.
+
+>>> import numpy as np
+>>> X = np.array([[1, 0], [0.99, 0.14], [0, 1], [0.14, 0.99]], dtype=np.float32)
+>>> X /= np.linalg.norm(X, axis=1, keepdims=True)
+>>> cluster_faces(X, photo_ids=np.arange(4)).labels.tolist()
+[0, 0, 1, 1]
+"""
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+import numpy as np
+
+from .agglomerate import Faces, average_link
+from .constraints import Constraints, FaceConstraints
+from .graph import knn_edges
+from .params import ClusterParams
+from .person_ids import continue_persons
+
+__all__ = ["Assignment", "cluster_faces"]
+
+
+@dataclass(frozen=True)
+class Assignment:
+    """The engine's answer.
+
+    ``labels``: int64 per face, the cluster index 0..K-1, or -1 for a face left unassigned (alone,
+    or rejected from the person its cluster continues). Clusters are numbered largest first.
+    ``person_of_cluster``: for each cluster, the existing person id it continues, or None for a new
+    person.
+    """
+
+    labels: np.ndarray
+    person_of_cluster: list[int | None]
+
+
+def cluster_faces(
+    embeddings: np.ndarray,
+    photo_ids: np.ndarray,
+    *,
+    quality: np.ndarray | None = None,
+    constraints: Constraints | None = None,
+    previous: Mapping[int, int] | None = None,
+    params: ClusterParams | None = None,
+) -> Assignment:
+    """Group faces into persons.
+
+    ``embeddings``: (N, d) float, one L2-normalised row per face (rows are re-normalised here, as
+    the engine compares by cosine similarity). ``photo_ids``: (N,) ints; two faces of one photo
+    never end in one cluster. ``quality``: optional (N,) in [0, 1], NaN = unknown (treated as 1);
+    a low-quality face needs stronger evidence to join a person. ``constraints``: what the user
+    confirmed or rejected. ``previous``: face index -> person id of the last run, used only to
+    keep person ids stable. ``params``: thresholds (``ClusterParams.for_model(model_id)``).
+    """
+    params = ClusterParams() if params is None else params
+    if not isinstance(params, ClusterParams):
+        raise TypeError(f"params must be a ClusterParams, got {type(params).__name__}")
+    vectors, photos, qualities = _check_faces(embeddings, photo_ids, quality)
+    n = len(vectors)
+    checked = FaceConstraints.check(Constraints() if constraints is None else constraints, n)
+    previous_person = _check_previous(previous, n)
+    if n == 0:
+        return Assignment(np.zeros(0, dtype=np.int64), [])
+
+    order = _canonical_order(vectors, photos, qualities, checked.person, previous_person)
+    position = np.empty(n, dtype=np.int64)
+    position[order] = np.arange(n)
+    faces = Faces(
+        vectors=vectors[order],
+        photo=photos[order],
+        quality=qualities[order],
+        constraints=FaceConstraints(
+            checked.person[order], {int(position[f]): p for f, p in checked.rejected.items()}
+        ),
+    )
+    group = average_link(faces, knn_edges(faces.vectors, params.neighbors), params)
+    labels = _number_clusters(group, faces.constraints.person, params.min_person_size)
+
+    previous_canonical = {int(position[f]): p for f, p in previous_person.items()}
+    # A face the user rejected from P is no evidence that its cluster continues P.
+    previous_canonical = {
+        f: p for f, p in previous_canonical.items() if p not in faces.constraints.rejected.get(f, ())
+    }
+    n_clusters = int(labels.max()) + 1 if n else 0
+    person_of_cluster = continue_persons(
+        labels, np.arange(n_clusters), faces.constraints.person, previous_canonical
+    )
+    for face, persons in faces.constraints.rejected.items():
+        if labels[face] >= 0 and person_of_cluster[labels[face]] in persons:
+            labels[face] = -1  # never in the person it was rejected from
+    return Assignment(labels[position], person_of_cluster)
+
+
+def _check_faces(
+    embeddings: np.ndarray, photo_ids: np.ndarray, quality: np.ndarray | None
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    X = np.asarray(embeddings)
+    if X.ndim != 2:
+        raise ValueError(f"embeddings must be a 2-D (faces x dims) array, got shape {X.shape}")
+    n = X.shape[0]
+    if n and X.shape[1] == 0:
+        raise ValueError("embeddings have no dimensions")
+    if not (np.issubdtype(X.dtype, np.floating) or np.issubdtype(X.dtype, np.integer)):
+        raise ValueError(f"embeddings must be numeric, got dtype {X.dtype}")
+    X = X.astype(np.float32)
+    if not np.isfinite(X).all():
+        raise ValueError("embeddings contain NaN or infinite values")
+    norms = np.linalg.norm(X, axis=1, keepdims=True)
+    if (norms == 0).any():
+        raise ValueError("embeddings contain an all-zero row")
+    X /= norms
+
+    photos = np.asarray(photo_ids)
+    if photos.shape != (n,):
+        raise ValueError(f"photo_ids must have shape ({n},), got {photos.shape}")
+    if n and not np.issubdtype(photos.dtype, np.integer):
+        raise ValueError(f"photo_ids must be integers, got dtype {photos.dtype}")
+    photos = photos.astype(np.int64)
+
+    if quality is None:
+        qualities = np.ones(n, dtype=np.float64)
+    else:
+        qualities = np.asarray(quality, dtype=np.float64)
+        if qualities.shape != (n,):
+            raise ValueError(f"quality must have shape ({n},), got {qualities.shape}")
+        qualities = np.where(np.isnan(qualities), 1.0, qualities)
+        if ((qualities < 0) | (qualities > 1)).any():
+            raise ValueError("quality must lie in [0, 1] (NaN = unknown)")
+    return X, photos, qualities
+
+
+def _check_previous(previous: Mapping[int, int] | None, n: int) -> dict[int, int]:
+    checked: dict[int, int] = {}
+    for face, pid in (previous or {}).items():
+        if not isinstance(face, (int, np.integer)) or isinstance(face, bool) or not 0 <= face < n:
+            raise ValueError(f"previous: face index {face!r} is not in 0..{n - 1}")
+        if not isinstance(pid, (int, np.integer)) or isinstance(pid, bool) or pid < 0:
+            raise ValueError(f"previous: person id must be a non-negative int, got {pid!r}")
+        checked[int(face)] = int(pid)
+    return checked
+
+
+def _canonical_order(
+    vectors: np.ndarray,
+    photos: np.ndarray,
+    qualities: np.ndarray,
+    confirmed: np.ndarray,
+    previous: Mapping[int, int],
+) -> np.ndarray:
+    """An order of the faces that depends only on what each face is, not on where it was.
+
+    The main key is a fixed projection of the embedding, computed row by row (elementwise product
+    summed along the row: the same arithmetic for every row wherever it sits). Faces with equal
+    projections (duplicates) are ordered by photo, quality, confirmed and previous person.
+    """
+    direction = np.random.default_rng(20240601).standard_normal(vectors.shape[1])
+    projection = (vectors.astype(np.float64) * direction).sum(axis=1)
+    previous_person = np.full(len(vectors), -1, dtype=np.int64)
+    for face, pid in previous.items():
+        previous_person[face] = pid
+    return np.lexsort((previous_person, confirmed, qualities, photos, projection))
+
+
+def _number_clusters(group: np.ndarray, confirmed: np.ndarray, min_person_size: int) -> np.ndarray:
+    """Cluster labels 0..K-1 from group ids, largest cluster first, small groups unassigned.
+
+    Groups with fewer than ``min_person_size`` faces get -1 unless the user confirmed one of their
+    faces (a person the user made must not vanish). Ties in size go to the group whose first face
+    (in canonical order) comes first, so the numbering is independent of input order too.
+    """
+    n = len(group)
+    ids, first, sizes = np.unique(group, return_index=True, return_counts=True)
+    has_confirmed = np.zeros(n, dtype=bool)
+    has_confirmed[group[confirmed >= 0]] = True
+    kept = (sizes >= min_person_size) | has_confirmed[ids]
+    ids, first, sizes = ids[kept], first[kept], sizes[kept]
+    rank = np.lexsort((first, -sizes))
+    label_of_group = np.full(n, -1, dtype=np.int64)
+    label_of_group[ids[rank]] = np.arange(len(ids))
+    return label_of_group[group]

@@ -1,0 +1,86 @@
+"""SQLite connection, pragmas and schema migrations: the only place a library database is opened."""
+from __future__ import annotations
+
+import sqlite3
+from datetime import UTC, datetime
+from importlib import resources
+from pathlib import Path
+
+import numpy as np
+
+DB_FILENAME = "library.db"
+
+
+class LibraryError(Exception):
+    """A user-facing error about the library (unknown person, bad argument, newer schema, ...)."""
+
+
+def migrations() -> list[tuple[int, str]]:
+    """``(version, sql)`` for every file in ``migrations/``, in order (``0001_initial.sql`` -> 1)."""
+    found = []
+    for entry in resources.files("facefile.library.migrations").iterdir():
+        if entry.name.endswith(".sql"):
+            found.append((int(entry.name.split("_", 1)[0]), entry.read_text(encoding="utf-8")))
+    return sorted(found)
+
+
+def schema_version() -> int:
+    return migrations()[-1][0]
+
+
+def connect(path: Path, *, readonly: bool = False) -> sqlite3.Connection:
+    """Open (creating if needed) and migrate the library database at ``path``."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    conn = sqlite3.connect(path, timeout=30.0, isolation_level=None, check_same_thread=False)
+    conn.row_factory = sqlite3.Row
+    # WAL: readers (the CLI, the web UI) never block the one scan writer, and a crash loses at most
+    # the transaction in flight. NORMAL sync is durable in WAL mode except across a power cut, where
+    # the last transactions may roll back but the database stays consistent.
+    conn.execute("PRAGMA journal_mode=WAL")
+    conn.execute("PRAGMA synchronous=NORMAL")
+    conn.execute("PRAGMA foreign_keys=ON")
+    conn.execute("PRAGMA busy_timeout=30000")
+    if not readonly:
+        migrate(conn)
+    return conn
+
+
+def migrate(conn: sqlite3.Connection) -> None:
+    current = conn.execute("PRAGMA user_version").fetchone()[0]
+    latest = schema_version()
+    if current > latest:
+        raise LibraryError(
+            f"this library has schema version {current}, newer than this facefile understands "
+            f"({latest}); upgrade facefile"
+        )
+    for version, sql in migrations():
+        if version <= current:
+            continue
+        # executescript commits on its own; wrap it so a failed migration leaves the old schema.
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            for statement in _statements(sql):
+                conn.execute(statement)
+            conn.execute(f"PRAGMA user_version={version}")
+            conn.execute("COMMIT")
+        except Exception:
+            conn.execute("ROLLBACK")
+            raise
+
+
+def _statements(sql: str) -> list[str]:
+    """Split a migration script into statements (our scripts have no semicolons inside literals)."""
+    lines = [line.split("--", 1)[0] for line in sql.splitlines()]
+    return [s.strip() for s in "\n".join(lines).split(";") if s.strip()]
+
+
+def now() -> str:
+    return datetime.now(UTC).isoformat(timespec="seconds")
+
+
+def to_blob(array: np.ndarray) -> bytes:
+    return np.ascontiguousarray(array, dtype=np.float32).tobytes()
+
+
+def from_blob(blob: bytes, shape: tuple[int, ...] = (-1,)) -> np.ndarray:
+    return np.frombuffer(blob, dtype=np.float32).reshape(shape)

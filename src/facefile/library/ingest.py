@@ -1,0 +1,157 @@
+"""Writes of a scan: one writer, batched transactions, every step resumable.
+
+The scan pipeline (``facefile.scan``) hands results here; nothing else writes media or faces.
+A batch is one transaction, so a kill at any moment leaves whole files either stored or not.
+"""
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+
+from .db import now, to_blob
+from .records import ImageResult
+
+DIRTY_KEY = "persons_dirty"  # set when faces came or went: persons need a re-cluster
+
+
+@contextmanager
+def transaction(conn: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
+    """``BEGIN IMMEDIATE`` ... ``COMMIT``: take the write lock up front so a transaction never
+    fails half-way on a lock upgrade, and roll back on any error (Ctrl-C included)."""
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        yield conn
+    except BaseException:
+        conn.execute("ROLLBACK")
+        raise
+    conn.execute("COMMIT")
+
+
+def mark_dirty(conn: sqlite3.Connection, dirty: bool = True) -> None:
+    conn.execute(
+        "INSERT INTO meta(key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+        (DIRTY_KEY, "1" if dirty else "0"),
+    )
+
+
+def is_dirty(conn: sqlite3.Connection) -> bool:
+    row = conn.execute("SELECT value FROM meta WHERE key = ?", (DIRTY_KEY,)).fetchone()
+    return bool(row and row[0] == "1")
+
+
+class IngestWriter:
+    """The single writer of a scan."""
+
+    def __init__(self, conn: sqlite3.Connection, model_id: str) -> None:
+        self.conn = conn
+        self.model_id = model_id
+
+    # ------------------------------------------------------------------ what is already known
+
+    def unchanged_signatures(self) -> dict[str, tuple[int, int]]:
+        """path -> (size, mtime_ns) of files that need no work: processed with this model, or
+        failed before with the same size and time (a broken file is not retried until it changes)."""
+        known = {
+            path: (size, mtime)
+            for path, size, mtime in self.conn.execute(
+                "SELECT f.path, f.size, f.mtime_ns FROM files f JOIN images i ON i.id = f.image_id "
+                "WHERE i.model_id = ?",
+                (self.model_id,),
+            )
+        }
+        for path, size, mtime in self.conn.execute("SELECT path, size, mtime_ns FROM file_errors"):
+            known.setdefault(path, (size, mtime))
+        return known
+
+    def known_hashes(self) -> set[str]:
+        """Contents already processed with this model: a file with one of these is only linked."""
+        return {h for (h,) in self.conn.execute("SELECT content_hash FROM images WHERE model_id = ?", (self.model_id,))}
+
+    def all_paths(self) -> set[str]:
+        paths = {p for (p,) in self.conn.execute("SELECT path FROM files")}
+        return paths | {p for (p,) in self.conn.execute("SELECT path FROM file_errors")}
+
+    # ------------------------------------------------------------------ writes
+
+    def store(self, results: Iterable[ImageResult]) -> tuple[int, int]:
+        """Store a batch of results in one transaction; returns (faces added, errors)."""
+        faces_added = errors = 0
+        with transaction(self.conn):
+            for result in results:
+                if result.error is not None:
+                    self._store_error(result)
+                    errors += 1
+                else:
+                    faces_added += self._store_image(result)
+        return faces_added, errors
+
+    def _store_error(self, r: ImageResult) -> None:
+        self.conn.execute("DELETE FROM files WHERE path = ?", (r.path,))
+        self.conn.execute(
+            "INSERT INTO file_errors(path, size, mtime_ns, reason, failed_at) VALUES (?, ?, ?, ?, ?) "
+            "ON CONFLICT(path) DO UPDATE SET size = excluded.size, mtime_ns = excluded.mtime_ns, "
+            "reason = excluded.reason, failed_at = excluded.failed_at",
+            (r.path, r.size, r.mtime_ns, r.error, now()),
+        )
+
+    def _store_image(self, r: ImageResult) -> int:
+        self.conn.execute("DELETE FROM file_errors WHERE path = ?", (r.path,))
+        row = self.conn.execute(
+            "SELECT id, model_id FROM images WHERE content_hash = ?", (r.content_hash,)
+        ).fetchone()
+        added = 0
+        if row is not None and (row["model_id"] == self.model_id or r.known_image):
+            image_id = row["id"]
+        elif r.known_image:
+            raise ValueError(f"{r.path}: content reported as known but not in the library")
+        else:
+            if row is not None:  # processed with another model before: its faces are replaced
+                image_id = row["id"]
+                self.conn.execute("DELETE FROM faces WHERE image_id = ?", (image_id,))
+                self.conn.execute(
+                    "UPDATE images SET width=?, height=?, taken_at=?, model_id=?, processed_at=? WHERE id=?",
+                    (r.width, r.height, r.taken_at, self.model_id, now(), image_id),
+                )
+            else:
+                image_id = self.conn.execute(
+                    "INSERT INTO images(content_hash, width, height, taken_at, model_id, processed_at) "
+                    "VALUES (?, ?, ?, ?, ?, ?)",
+                    (r.content_hash, r.width, r.height, r.taken_at, self.model_id, now()),
+                ).lastrowid
+            self.conn.executemany(
+                "INSERT INTO faces(image_id, x1, y1, x2, y2, landmarks, det_score, quality, model_id, embedding) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                [
+                    (image_id, *map(float, f.box), to_blob(f.landmarks), float(f.det_score), float(f.quality),
+                     self.model_id, to_blob(f.embedding))
+                    for f in r.faces
+                ],
+            )
+            added = len(r.faces)
+            mark_dirty(self.conn)
+        self.conn.execute(
+            "INSERT INTO files(path, image_id, size, mtime_ns) VALUES (?, ?, ?, ?) "
+            "ON CONFLICT(path) DO UPDATE SET image_id = excluded.image_id, size = excluded.size, "
+            "mtime_ns = excluded.mtime_ns",
+            (r.path, image_id, r.size, r.mtime_ns),
+        )
+        return added
+
+    def remove_paths(self, paths: Iterable[str]) -> int:
+        """Forget files that are gone from disk; their faces leave with the last copy of the image."""
+        paths = list(paths)
+        with transaction(self.conn):
+            for path in paths:
+                self.conn.execute("DELETE FROM files WHERE path = ?", (path,))
+                self.conn.execute("DELETE FROM file_errors WHERE path = ?", (path,))
+            self.purge_orphans()
+        return len(paths)
+
+    def purge_orphans(self) -> None:
+        """Images no file points to any more leave, with their faces (in the caller's transaction)."""
+        gone = self.conn.execute(
+            "DELETE FROM images WHERE id NOT IN (SELECT image_id FROM files)"
+        ).rowcount
+        if gone:
+            mark_dirty(self.conn)

@@ -1,0 +1,287 @@
+"""The local scan pipeline: discover -> (hash, decode, detect, embed) in workers -> one writer.
+
+Workers are processes (the models are CPU-bound and hold the GIL in places); the parent process is
+the only SQLite writer and commits results in batches, so a kill at any moment loses at most one
+batch and the next scan resumes from what was stored.
+"""
+from __future__ import annotations
+
+import signal
+import time
+from collections.abc import Iterator
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from dataclasses import dataclass
+from datetime import datetime
+from multiprocessing import get_context
+from pathlib import Path
+from typing import TYPE_CHECKING, Protocol
+
+from .config import ScanConfig
+from .library.db import now
+from .library.ingest import IngestWriter, transaction
+from .library.records import FaceRecord, ImageResult, ScanReport
+
+if TYPE_CHECKING:
+    from .library import Library
+    from .vision import Backend
+
+
+class ScanProgress(Protocol):
+    """What a scan reports while it runs (the CLI draws it with rich; tests may record it)."""
+
+    def stage(self, name: str, total: int | None = None) -> None: ...
+
+    def advance(self, n: int = 1) -> None: ...
+
+
+class _Silent:
+    def stage(self, name: str, total: int | None = None) -> None:
+        pass
+
+    def advance(self, n: int = 1) -> None:
+        pass
+
+
+@dataclass(frozen=True)
+class FileTask:
+    path: str  # absolute path to read
+    stored_path: str  # how the library stores it
+    size: int
+    mtime_ns: int
+
+
+# ---------------------------------------------------------------------- worker side
+
+_backend: Backend | None = None
+_known_hashes: frozenset[str] = frozenset()
+_max_side = ScanConfig.max_side
+
+
+def init_worker(backend_name: str, known_hashes: frozenset[str], max_side: int, in_pool: bool) -> None:
+    """Load the models once per worker process."""
+    global _backend, _known_hashes, _max_side
+    if in_pool:
+        # Ctrl-C is the parent's to handle: it stops the pool and commits what is done.
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+        import cv2
+
+        cv2.setNumThreads(1)  # one process per core already; OpenCV's own threads would oversubscribe
+    from .vision import load_backend
+
+    _backend = load_backend(backend_name)
+    _known_hashes = known_hashes
+    _max_side = max_side
+
+
+def process_file(task: FileTask) -> ImageResult:
+    """Everything one file needs that is not a database write. Never raises for a bad file."""
+    from .media import MediaError, decode, hash_file
+    from .vision.quality import face_quality
+
+    result = ImageResult(path=task.stored_path, size=task.size, mtime_ns=task.mtime_ns)
+    try:
+        result.content_hash = hash_file(Path(task.path))
+        if result.content_hash in _known_hashes:
+            result.known_image = True
+            return result
+        image = decode(Path(task.path), max_side=_max_side)
+        assert _backend is not None, "init_worker() was not called"
+        found = _backend.detector.detect(image.pixels)
+        vectors = _backend.embedder.embed(image.pixels, found) if found else []
+        result.faces = [
+            FaceRecord(
+                box=tuple(float(v) for v in face.scaled(image.scale).box),  # type: ignore[arg-type]
+                landmarks=face.scaled(image.scale).landmarks,
+                det_score=float(face.score),
+                quality=float(face_quality(image.pixels, face)),
+                embedding=vector,
+            )
+            for face, vector in zip(found, vectors, strict=True)
+        ]
+        result.width, result.height = image.width, image.height
+        # EXIF times are the camera's local wall-clock time without a zone; the file time fallback is
+        # given the same form (local, naive) so dates sort and compare as one kind.
+        taken = image.taken_at or datetime.fromtimestamp(task.mtime_ns / 1e9)
+        result.taken_at = taken.isoformat(timespec="seconds")
+        result.model_id = _backend.model_id
+    except MediaError as exc:
+        result.error = exc.reason
+    except OSError as exc:  # vanished or unreadable between discovery and reading
+        result.error = f"cannot read file: {exc.strerror or exc}"
+    except Exception as exc:  # noqa: BLE001 - one bad file must never stop a scan
+        result.error = f"unexpected error: {type(exc).__name__}: {exc}"
+    return result
+
+
+# ---------------------------------------------------------------------- parent side
+
+
+def run_scan(
+    lib: Library,
+    folder: Path,
+    *,
+    backend: str | None = None,
+    workers: int | None = None,
+    progress: ScanProgress | None = None,
+    config: ScanConfig | None = None,
+) -> ScanReport:
+    from .vision import DEFAULT_BACKEND, model_id_of
+
+    config = config or ScanConfig(backend=backend or DEFAULT_BACKEND)
+    backend_name = backend or config.backend
+    workers = workers or config.workers
+    progress = progress or _Silent()
+    folder = folder.expanduser()
+    if not folder.is_dir():
+        raise FileNotFoundError(f"{folder} is not a folder")
+    started = time.perf_counter()
+    report = ScanReport()
+    lib.set_root_if_unset(folder)
+    model_id = model_id_of(backend_name)
+    writer = lib.writer(model_id)
+
+    with transaction(lib.conn):
+        scan_id = lib.conn.execute(
+            "INSERT INTO scans(folder, model_id, started_at, status) VALUES (?, ?, ?, 'running')",
+            (str(folder.resolve()), model_id, now()),
+        ).lastrowid
+
+    status = "done"
+    try:
+        tasks, seen, unreadable_dirs = _discover(lib, folder, writer, progress, report)
+        if tasks:
+            _process_all(lib, writer, tasks, backend_name, workers, config, progress, report)
+        gone = _gone_paths(lib, folder, writer.all_paths(), seen, unreadable_dirs)
+        report.files_gone = writer.remove_paths(gone)
+        if lib.needs_recluster():
+            progress.stage("Grouping faces into persons")
+            lib.recluster(model_id)
+            report.reclustered = True
+    except KeyboardInterrupt:
+        status = "interrupted"
+        report.interrupted = True
+    except BaseException:
+        status = "failed"
+        raise
+    finally:
+        report.persons = len(lib.people(include_hidden=True))
+        report.seconds = time.perf_counter() - started
+        with transaction(lib.conn):
+            lib.conn.execute(
+                "UPDATE scans SET finished_at=?, status=?, files_seen=?, files_new=?, files_gone=?, "
+                "faces_added=?, errors=? WHERE id=?",
+                (now(), status, report.files_seen, report.files_new, report.files_gone,
+                 report.faces_added, report.errors, scan_id),
+            )
+    return report
+
+
+def _discover(
+    lib: Library, folder: Path, writer: IngestWriter, progress: ScanProgress, report: ScanReport
+) -> tuple[list[FileTask], set[str], list[str]]:
+    """Files to process (new or changed), every path seen, and folders that could not be read."""
+    from .media import discover
+
+    progress.stage("Looking for photos")
+    unreadable_dirs: list[str] = []
+    known = writer.unchanged_signatures()
+    tasks: list[FileTask] = []
+    seen: set[str] = set()
+
+    def unreadable(path: Path, _reason: str) -> None:
+        unreadable_dirs.append(lib.rel_path(Path(path)))
+
+    for found in discover(folder, skip=[lib.folder], on_error=unreadable):
+        stored = lib.rel_path(found.path)
+        seen.add(stored)
+        report.files_seen += 1
+        if known.get(stored) == (found.size, found.mtime_ns):
+            report.files_unchanged += 1
+        else:
+            tasks.append(FileTask(str(found.path), stored, found.size, found.mtime_ns))
+        progress.advance()
+    return tasks, seen, unreadable_dirs
+
+
+def _process_all(
+    lib: Library,
+    writer: IngestWriter,
+    tasks: list[FileTask],
+    backend_name: str,
+    workers: int,
+    config: ScanConfig,
+    progress: ScanProgress,
+    report: ScanReport,
+) -> None:
+    known_hashes = frozenset(writer.known_hashes())
+    progress.stage("Finding faces", total=len(tasks))
+    batch: list[ImageResult] = []
+    last_commit = time.monotonic()
+
+    def flush() -> None:
+        nonlocal batch, last_commit
+        if batch:
+            faces, errors = writer.store(batch)
+            report.faces_added += faces
+            report.errors += errors
+            report.files_new += sum(1 for r in batch if r.error is None and not r.known_image)
+            report.files_moved += sum(1 for r in batch if r.known_image)
+            batch = []
+        last_commit = time.monotonic()
+
+    try:
+        for result in _results(tasks, backend_name, known_hashes, workers, config):
+            batch.append(result)
+            progress.advance()
+            # Commit by size or every few seconds, so a kill loses little and readers see progress.
+            if len(batch) >= config.batch_size or time.monotonic() - last_commit > 5:
+                flush()
+    finally:
+        flush()
+
+
+def _results(
+    tasks: list[FileTask], backend_name: str, known_hashes: frozenset[str], workers: int, config: ScanConfig
+) -> Iterator[ImageResult]:
+    if workers <= 1 or len(tasks) < config.min_files_for_pool:
+        init_worker(backend_name, known_hashes, config.max_side, in_pool=False)
+        for task in tasks:
+            yield process_file(task)
+        return
+    # spawn, not fork: the parent holds an open SQLite connection and possibly threads.
+    with ProcessPoolExecutor(
+        max_workers=workers,
+        mp_context=get_context("spawn"),
+        initializer=init_worker,
+        initargs=(backend_name, known_hashes, config.max_side, True),
+    ) as pool:
+        pending: set[Future[ImageResult]] = set()
+        queue = iter(tasks)
+        try:
+            # Back-pressure: a few tasks per worker in flight, never the whole folder.
+            for task in queue:
+                pending.add(pool.submit(process_file, task))
+                if len(pending) >= workers * 4:
+                    break
+            while pending:
+                done, pending = wait(pending, return_when=FIRST_COMPLETED)
+                for future in done:
+                    yield future.result()
+                    nxt = next(queue, None)
+                    if nxt is not None:
+                        pending.add(pool.submit(process_file, nxt))
+        except BaseException:
+            pool.shutdown(wait=False, cancel_futures=True)
+            raise
+
+
+def _gone_paths(lib: Library, folder: Path, stored: set[str], seen: set[str], unreadable_dirs: list[str]) -> list[str]:
+    """Stored paths under ``folder`` that discovery did not see (deleted or moved away). Paths
+    under a folder that could not be read are kept: unreadable is not gone."""
+    prefix = lib.rel_path(folder)
+    prefix = "" if prefix == "." else prefix.rstrip("/") + "/"
+    blocked = tuple(d.rstrip("/") + "/" for d in unreadable_dirs)
+    return sorted(
+        p for p in stored - seen
+        if p.startswith(prefix) and not (blocked and p.startswith(blocked))
+    )
