@@ -7,9 +7,11 @@ batch and the next scan resumes from what was stored.
 from __future__ import annotations
 
 import signal
+import sys
 import time
+import types
 from collections.abc import Iterator
-from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from multiprocessing import get_context
@@ -248,31 +250,35 @@ def _results(
         for task in tasks:
             yield process_file(task)
         return
-    # spawn, not fork: the parent holds an open SQLite connection and possibly threads.
-    with ProcessPoolExecutor(
-        max_workers=workers,
-        mp_context=get_context("spawn"),
-        initializer=init_worker,
-        initargs=(backend_name, known_hashes, config.max_side, True),
-    ) as pool:
-        pending: set[Future[ImageResult]] = set()
-        queue = iter(tasks)
-        try:
-            # Back-pressure: a few tasks per worker in flight, never the whole folder.
-            for task in queue:
-                pending.add(pool.submit(process_file, task))
-                if len(pending) >= workers * 4:
-                    break
-            while pending:
-                done, pending = wait(pending, return_when=FIRST_COMPLETED)
-                for future in done:
-                    yield future.result()
-                    nxt = next(queue, None)
-                    if nxt is not None:
-                        pending.add(pool.submit(process_file, nxt))
-        except BaseException:
-            pool.shutdown(wait=False, cancel_futures=True)
-            raise
+    # spawn, not fork: the parent holds an open SQLite connection, a progress thread and maybe
+    # OpenCV's thread pool, none of which survive a fork safely. All workers start here, inside
+    # _without_main_module, so a user's script without an `if __name__ == "__main__"` guard is not
+    # re-run in every worker.
+    with _without_main_module():
+        pool = get_context("spawn").Pool(
+            processes=workers, initializer=init_worker,
+            initargs=(backend_name, known_hashes, config.max_side, True),
+        )
+    try:
+        # Results arrive as they finish; small tasks, so uneven files don't leave a worker idle.
+        yield from pool.imap_unordered(process_file, tasks, chunksize=1)
+        pool.close()
+    except BaseException:
+        pool.terminate()  # Ctrl-C or an error: stop the workers now; stored batches stay stored
+        raise
+    finally:
+        pool.join()
+
+
+@contextmanager
+def _without_main_module() -> Iterator[None]:
+    main = sys.modules.get("__main__")
+    sys.modules["__main__"] = types.ModuleType("__main__")
+    try:
+        yield
+    finally:
+        if main is not None:
+            sys.modules["__main__"] = main
 
 
 def _gone_paths(lib: Library, folder: Path, stored: set[str], seen: set[str], unreadable_dirs: list[str]) -> list[str]:

@@ -37,7 +37,7 @@ OPENCV_SFACE_THRESHOLD = float(np.sqrt(2 * (1 - 0.363)))
 
 def chinese_whispers(X: np.ndarray, threshold: float) -> np.ndarray:
     """dlib.chinese_whispers_clustering: edges between faces closer than threshold (Euclidean)."""
-    import dlib
+    import dlib  # type: ignore[import-untyped]
 
     vectors = [dlib.vector(v.astype(float).tolist()) for v in X]
     return np.array(dlib.chinese_whispers_clustering(vectors, threshold))
@@ -90,21 +90,21 @@ def immich(X: np.ndarray, max_distance: float, min_faces: int = 3) -> np.ndarray
 
 def dbscan(X: np.ndarray, eps: float, min_samples: int = 4) -> np.ndarray:
     """PhotoPrism-style DBSCAN (FACE_CLUSTER_CORE 4), Euclidean."""
-    from sklearn.cluster import DBSCAN
+    from sklearn.cluster import DBSCAN  # type: ignore[import-untyped]
 
     return DBSCAN(eps=eps, min_samples=min_samples).fit_predict(X)
 
 
 def hdbscan_recognize(X: np.ndarray) -> np.ndarray:
     """Nextcloud Recognize-style HDBSCAN (MIN_CLUSTER_SIZE 6, MIN_SAMPLE_SIZE 4)."""
-    import hdbscan
+    import hdbscan  # type: ignore[import-untyped]
 
     return hdbscan.HDBSCAN(min_cluster_size=6, min_samples=4).fit_predict(X)
 
 
 def agglomerative(X: np.ndarray, threshold: float) -> np.ndarray:
     """Average-link agglomerative clustering cut at a distance threshold (Euclidean)."""
-    from sklearn.cluster import AgglomerativeClustering
+    from sklearn.cluster import AgglomerativeClustering  # type: ignore[import-untyped]
 
     model = AgglomerativeClustering(n_clusters=None, distance_threshold=threshold, linkage="average")
     return model.fit_predict(X)

@@ -19,6 +19,9 @@ from .params import ClusterParams
 
 __all__ = ["Faces", "average_link"]
 
+# Faces at or above this quality need no extra similarity. facefile.vision.quality maps LFW's
+# median face to about 0.7 and small or blurred faces well below 0.5.
+GOOD_QUALITY = 0.5
 _CHUNK = 8192  # group pairs scored at once: bounds the temporary (chunk x d) arrays
 
 
@@ -92,9 +95,13 @@ class _Groups:
 def _margins(groups: _Groups, a: np.ndarray, b: np.ndarray, params: ClusterParams) -> np.ndarray:
     """How far the average link of each group pair (a[i], b[i]) clears its threshold.
 
-    The threshold starts at ``link_similarity``; it drops for pairs of large groups (their mean
-    similarity averages many pairs, so it is much less noisy than one pair's) and rises when the
-    better group's best face is of low quality (a blurred face must look more alike to join).
+    The threshold starts at ``link_similarity`` for two single faces. It drops for larger groups,
+    whose mean similarity averages many pairs: if each face is its person's mean plus independent
+    noise, the noise in the mean similarity of groups of a and b faces has a standard deviation
+    proportional to sqrt(1/a + 1/b + 1/ab), normalised here to 1 for two single faces; the
+    threshold falls by ``evidence_gain`` times the part of that noise that averaging removed.
+    It rises when the worse of the two groups has no face of good quality (a group is as good as
+    its best face): a tiny or blurred face must look more alike to join.
     """
     sizes_a, sizes_b = groups.size[a], groups.size[b]
     link = np.empty(len(a), dtype=np.float64)
@@ -102,20 +109,12 @@ def _margins(groups: _Groups, a: np.ndarray, b: np.ndarray, params: ClusterParam
         part = slice(start, start + _CHUNK)
         link[part] = (groups.sums[a[part]] * groups.sums[b[part]]).sum(axis=1)
     link /= sizes_a * sizes_b
-    import os
-    if os.environ.get("FF_REL"):
-        mu0, kappa, tau, floor = (float(v) for v in os.environ["FF_REL"].split(","))
-        def coh(g, sz):
-            sq = (groups.sums[g] ** 2).sum(axis=1)
-            pairs = sz * (sz - 1) / 2.0
-            return ((sq - sz) / 2.0 + kappa * mu0) / (pairs + kappa)
-        ca, cb = coh(a, sizes_a), coh(b, sizes_b)
-        score = link / np.sqrt(np.maximum(ca, 1e-3) * np.maximum(cb, 1e-3))
-        return np.minimum(score - tau, link - floor)
-    smaller = np.minimum(sizes_a, sizes_b).astype(np.float64)
-    threshold = params.link_similarity - params.evidence_gain * (1.0 - 1.0 / np.sqrt(smaller))
+    fa, fb = sizes_a.astype(np.float64), sizes_b.astype(np.float64)
+    noise = np.sqrt((1.0 / fa + 1.0 / fb + 1.0 / (fa * fb)) / 3.0)
+    threshold = params.link_similarity - params.evidence_gain * (1.0 - noise)
     worse_quality = np.minimum(groups.best_quality[a], groups.best_quality[b])
-    threshold = threshold + params.quality_margin * (1.0 - worse_quality)
+    shortfall = np.clip(1.0 - worse_quality / GOOD_QUALITY, 0.0, 1.0)
+    threshold = threshold + params.quality_margin * shortfall
     return link - threshold
 
 
@@ -144,40 +143,63 @@ def average_link(
     ra, rb = np.divmod(pairs, n)
 
     # Neighbouring groups of each group, as arrays that may hold stale (merged-away) ids; they
-    # are resolved to current groups when the group next merges.
+    # are resolved to current groups whenever the group's best partner is looked up.
     order = np.argsort(np.concatenate([ra, rb]), kind="stable")
     ends = np.concatenate([ra, rb])[order]
     others = np.concatenate([rb, ra])[order]
     bounds = np.searchsorted(ends, np.arange(n + 1))
     adjacency: list[np.ndarray] = [others[bounds[i] : bounds[i + 1]] for i in range(n)]
 
+    # One heap entry per group: its best partner when the group last changed. An entry whose
+    # partner has changed since is re-scored when it surfaces. This pops the globally best pair:
+    # of any two groups, the one that changed last scored the other in its current state, so some
+    # entry always carries a key at least as high as that pair's margin.
     heap: list[tuple[float, int, int, int, int]] = []
     margin = _margins(groups, ra, rb, params)
-    for i in np.flatnonzero(margin >= 0):
+    positive = np.flatnonzero(margin >= 0)
+    has_entry: set[int] = set()
+    for i in positive[np.argsort(-margin[positive], kind="stable")]:
         x, y = int(ra[i]), int(rb[i])
-        if groups.compatible(x, y):
-            heap.append((-float(margin[i]), x, y, 0, 0))
+        if (x in has_entry and y in has_entry) or not groups.compatible(x, y):
+            continue
+        for u, v in ((x, y), (y, x)):
+            if u not in has_entry:
+                has_entry.add(u)
+                heap.append((-float(margin[i]), u, v, int(groups.version[u]), int(groups.version[v])))
     heapq.heapify(heap)
 
     while heap:
         _, x, y, vx, vy = heapq.heappop(heap)
-        if groups.version[x] != vx or groups.version[y] != vy:
-            continue  # one of them changed since this pair was scored: a fresher entry exists
+        if groups.version[x] != vx:
+            continue  # x merged since: it is gone, or the merged group has its own entry
+        if groups.version[y] != vy:
+            _push_best_partner(heap, groups, adjacency, x, params)  # y changed: re-score x
+            continue
         kept = groups.merge(x, y)
         gone = y if kept == x else x
-        linked = groups.roots(np.concatenate([adjacency[kept], adjacency[gone]]))
-        linked = np.unique(linked)
-        linked = linked[linked != kept]
-        adjacency[kept], adjacency[gone] = linked, linked[:0]
-        if len(linked) == 0:
-            continue
-        margin = _margins(groups, np.full(len(linked), kept), linked, params)
-        version = int(groups.version[kept])
-        for i in np.flatnonzero(margin >= 0):
-            other = int(linked[i])
-            if groups.compatible(kept, other):
-                lo, hi = min(kept, other), max(kept, other)
-                vlo, vhi = (version, int(groups.version[other])) if lo == kept else (
-                    int(groups.version[other]), version)
-                heapq.heappush(heap, (-float(margin[i]), lo, hi, vlo, vhi))
+        adjacency[kept] = np.concatenate([adjacency[kept], adjacency[gone]])
+        adjacency[gone] = adjacency[gone][:0]
+        _push_best_partner(heap, groups, adjacency, kept, params)
     return groups.roots(np.arange(n, dtype=np.int64))
+
+
+def _push_best_partner(
+    heap: list[tuple[float, int, int, int, int]],
+    groups: _Groups,
+    adjacency: list[np.ndarray],
+    x: int,
+    params: ClusterParams,
+) -> None:
+    """Score group x against its neighbouring groups; queue the best compatible one, if any clears."""
+    linked = np.unique(groups.roots(adjacency[x]))
+    linked = linked[linked != x]
+    adjacency[x] = linked
+    if len(linked) == 0:
+        return
+    margin = _margins(groups, np.full(len(linked), x), linked, params)
+    candidates = np.flatnonzero(margin >= 0)
+    for i in candidates[np.argsort(-margin[candidates], kind="stable")]:
+        y = int(linked[i])
+        if groups.compatible(x, y):
+            heapq.heappush(heap, (-float(margin[i]), x, y, int(groups.version[x]), int(groups.version[y])))
+            return

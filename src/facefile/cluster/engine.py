@@ -80,7 +80,9 @@ def cluster_faces(
             checked.person[order], {int(position[f]): p for f, p in checked.rejected.items()}
         ),
     )
-    group = average_link(faces, knn_edges(faces.vectors, params.neighbors), params)
+    # A face pair below the lowest threshold any two groups can face is evidence for no merge.
+    floor = params.link_similarity - params.evidence_gain
+    group = average_link(faces, knn_edges(faces.vectors, params.neighbors, floor), params)
     labels = _number_clusters(group, faces.constraints.person, params.min_person_size)
 
     previous_canonical = {int(position[f]): p for f, p in previous_person.items()}

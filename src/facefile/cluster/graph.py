@@ -14,12 +14,14 @@ __all__ = ["knn_edges", "pair_similarity"]
 _BLOCK_ELEMENTS = 1 << 24
 
 
-def knn_edges(X: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def knn_edges(X: np.ndarray, k: int, floor: float = -1.0) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Undirected edges between every face and its ``k`` most similar other faces.
 
-    ``X`` is (N, d), rows L2-normalised. Returns ``(a, b, similarity)`` with ``a < b``, each edge
-    once, sorted by ``(a, b)``. Similarities are recomputed pair by pair (not taken from the block
-    products), so an edge's value does not depend on where its faces sit in the input.
+    ``X`` is (N, d), rows L2-normalised. Neighbours less similar than ``floor`` are left out (the
+    engine passes its lowest merge threshold: such a pair is evidence for no merge). Returns
+    ``(a, b, similarity)`` with ``a < b``, each edge once, sorted by ``(a, b)``. Similarities are
+    recomputed pair by pair (not taken from the block products), so an edge's value does not depend
+    on where its faces sit in the input.
     """
     n = len(X)
     k = min(k, n - 1)
@@ -27,15 +29,26 @@ def knn_edges(X: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray, np.ndarray
         empty = np.zeros(0, dtype=np.int64)
         return empty, empty, np.zeros(0, dtype=np.float64)
     rows_per_block = max(1, _BLOCK_ELEMENTS // n)
-    nbrs = np.empty((n, k), dtype=np.int64)
+    sources: list[np.ndarray] = []
+    targets: list[np.ndarray] = []
     for start in range(0, n, rows_per_block):
         stop = min(n, start + rows_per_block)
         sims = X[start:stop] @ X.T
         sims[np.arange(stop - start), np.arange(start, stop)] = -np.inf  # not one's own neighbour
-        nbrs[start:stop] = np.argpartition(-sims, k - 1, axis=1)[:, :k]
-    a = np.repeat(np.arange(n, dtype=np.int64), k)
-    b = nbrs.ravel()
-    lo, hi = np.minimum(a, b), np.maximum(a, b)
+        above = sims >= floor
+        crowded = np.flatnonzero(above.sum(axis=1) > k)
+        # Rows with at most k faces above the floor keep all of them: a cheap sparse pick. Only
+        # rows with more need the (slow, O(N) per row) partial sort.
+        above[crowded] = False
+        rows, cols = np.nonzero(above)
+        sources.append(rows + start)
+        targets.append(cols)
+        if len(crowded):
+            top = np.argpartition(sims[crowded], n - k, axis=1)[:, n - k :]
+            sources.append(np.repeat(crowded + start, k))
+            targets.append(top.ravel())
+    a, b = np.concatenate(sources), np.concatenate(targets)
+    lo, hi = np.minimum(a, b).astype(np.int64), np.maximum(a, b).astype(np.int64)
     pairs = np.unique(lo * n + hi)
     a, b = np.divmod(pairs, n)
     return a, b, pair_similarity(X, a, b)

@@ -25,8 +25,8 @@ def continue_persons(
     n_clusters = len(keys)
     person_of: list[int | None] = [None] * n_clusters
     used: set[int] = set()
-    for face in np.flatnonzero((confirmed >= 0) & (labels >= 0)):
-        cluster, pid = int(labels[face]), int(confirmed[face])
+    for anchor in np.flatnonzero((confirmed >= 0) & (labels >= 0)):
+        cluster, pid = int(labels[anchor]), int(confirmed[anchor])
         person_of[cluster] = pid
         used.add(pid)
 

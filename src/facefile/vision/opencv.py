@@ -84,6 +84,9 @@ class SFaceEmbedder:
 
 def load(score_threshold: float = 0.6, nms_threshold: float = 0.3, upsample_max_side: int = 1024) -> Backend:
     """The YuNet + SFace backend (weights verified; ModelError if not installed)."""
+    # OpenCV 5's DNN engine warns on every network load that it ignores compute targets: noise on a
+    # user's terminal, once per worker process.
+    cv2.utils.logging.setLogLevel(cv2.utils.logging.LOG_LEVEL_ERROR)
     detector = YuNetDetector(score_threshold, nms_threshold, upsample_max_side=upsample_max_side)
     return Backend(name="opencv", detector=detector, embedder=SFaceEmbedder())
 

@@ -1,0 +1,197 @@
+"""cluster_faces: planted persons come back, and every user decision and photo rule holds."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from facefile.cluster import Assignment, Constraints, cluster_faces
+
+from .synthetic import people, same_partition
+
+
+def clusters_of(result: Assignment) -> list[set[int]]:
+    return [set(np.flatnonzero(result.labels == c).tolist()) for c in range(len(result.person_of_cluster))]
+
+
+def test_recovers_planted_persons_and_leaves_strangers_alone() -> None:
+    X, truth = people([12] * 15 + [1] * 40, seed=1)
+    result = cluster_faces(X, np.arange(len(X)))
+    expected = np.where(np.bincount(truth)[truth] > 1, truth, -1)
+    assert same_partition(result.labels, expected)
+    assert result.person_of_cluster == [None] * 15
+    assert result.labels.dtype == np.int64
+
+
+def test_clusters_are_numbered_largest_first() -> None:
+    X, _ = people([3, 9, 5], seed=2)
+    labels = cluster_faces(X, np.arange(len(X))).labels
+    assert np.bincount(labels).tolist() == [9, 5, 3]
+
+
+def test_two_faces_of_one_photo_never_share_a_cluster() -> None:
+    X, truth = people([10, 10, 10], seed=3)
+    rng = np.random.default_rng(3)
+    photos = rng.integers(0, 12, len(X))  # many same-photo pairs, also within each person
+    labels = cluster_faces(X, photos).labels
+    for c in set(labels.tolist()) - {-1}:
+        members = photos[labels == c]
+        assert len(members) == len(set(members.tolist()))
+    # The rule costs little: faces of one person still end mostly together.
+    assert max(np.bincount(labels[labels >= 0])) >= 6
+
+
+def test_confirmed_faces_end_together_under_their_person() -> None:
+    X, truth = people([8, 8, 8], seed=4)
+    a, b = int(np.flatnonzero(truth == 0)[0]), int(np.flatnonzero(truth == 1)[0])
+    result = cluster_faces(X, np.arange(len(X)), constraints=Constraints(confirmed={a: 7, b: 7}))
+    assert result.labels[a] == result.labels[b] >= 0
+    assert result.person_of_cluster[result.labels[a]] == 7
+
+
+def test_faces_confirmed_to_different_persons_stay_apart() -> None:
+    X, truth = people([10, 6], seed=5)
+    a, b = (int(i) for i in np.flatnonzero(truth == 0)[:2])
+    result = cluster_faces(X, np.arange(len(X)), constraints=Constraints(confirmed={a: 1, b: 2}))
+    assert result.labels[a] != result.labels[b]
+    assert {result.person_of_cluster[result.labels[a]], result.person_of_cluster[result.labels[b]]} == {1, 2}
+
+
+def test_a_single_confirmed_face_is_kept_as_its_person() -> None:
+    X, truth = people([6, 1], seed=6)
+    lone = int(np.flatnonzero(truth == 1)[0])
+    result = cluster_faces(X, np.arange(len(X)), constraints=Constraints(confirmed={lone: 3}))
+    assert result.labels[lone] >= 0 and result.person_of_cluster[result.labels[lone]] == 3
+
+
+def test_rejected_face_never_joins_the_confirmed_person() -> None:
+    X, truth = people([10, 4], seed=7)
+    faces = np.flatnonzero(truth == 0)
+    confirmed = {int(f): 5 for f in faces[:3]}
+    rejected_face = int(faces[5])
+    result = cluster_faces(
+        X, np.arange(len(X)), constraints=Constraints(confirmed=confirmed, rejected=[(rejected_face, 5)])
+    )
+    person = result.person_of_cluster
+    assert result.labels[rejected_face] < 0 or person[result.labels[rejected_face]] != 5
+    assert all(result.labels[f] == result.labels[faces[0]] for f in faces if f != rejected_face)
+
+
+def test_rejected_face_is_dropped_from_a_person_continued_through_previous() -> None:
+    X, truth = people([10], seed=8)
+    previous = {i: 9 for i in range(10)}
+    result = cluster_faces(X, np.arange(10), previous=previous, constraints=Constraints(rejected=[(4, 9)]))
+    assert result.labels[4] == -1
+    assert result.person_of_cluster == [9]
+    assert (np.delete(result.labels, 4) == 0).all()
+
+
+def test_person_ids_stay_stable_when_photos_are_added() -> None:
+    X, truth = people([8, 8, 8, 8], seed=9)
+    old = np.flatnonzero(truth < 3)  # persons 0-2 known; person 3 arrives with new photos
+    first = cluster_faces(X[old], old)
+    ids = {c: 100 + c for c in range(len(first.person_of_cluster))}
+    rng = np.random.default_rng(9)
+    order = rng.permutation(len(X))  # new faces interleaved, indices renumbered
+    position = {int(face): i for i, face in enumerate(order)}
+    previous = {position[int(old[i])]: ids[int(c)] for i, c in enumerate(first.labels) if c >= 0}
+    second = cluster_faces(X[order], order, previous=previous)
+    for i, c in enumerate(first.labels):
+        assert second.person_of_cluster[second.labels[position[int(old[i])]]] == ids[int(c)]
+    newcomer = second.labels[position[int(np.flatnonzero(truth == 3)[0])]]
+    assert second.person_of_cluster[newcomer] is None
+    assert sorted(p for p in second.person_of_cluster if p is not None) == [100, 101, 102]
+
+
+def test_each_previous_person_id_is_used_once() -> None:
+    X, truth = people([6, 6], seed=10)
+    previous = {i: 42 for i in range(12)}  # last run had both persons as one
+    result = cluster_faces(X, np.arange(12), previous=previous)
+    assert sorted(result.person_of_cluster, key=str) == [42, None]
+
+
+def test_shuffled_input_gives_the_same_labels_face_for_face() -> None:
+    X, truth = people([15, 9, 6, 3, 1, 1], seed=11, noise=0.085)
+    photos = np.arange(len(X)) // 2
+    quality = np.linspace(0.1, 1.0, len(X))
+    constraints = Constraints(confirmed={0: 1, 20: 2}, rejected=[(3, 1)])
+    previous = {5: 1, 16: 2, 30: 3}
+    base = cluster_faces(X, photos, quality=quality, constraints=constraints, previous=previous)
+    for seed in range(3):
+        p = np.random.default_rng(seed).permutation(len(X))
+        where = np.empty_like(p)
+        where[p] = np.arange(len(p))
+        shuffled = cluster_faces(
+            X[p],
+            photos[p],
+            quality=quality[p],
+            constraints=Constraints(
+                confirmed={int(where[f]): q for f, q in constraints.confirmed.items()},
+                rejected=[(int(where[f]), q) for f, q in constraints.rejected],
+            ),
+            previous={int(where[f]): q for f, q in previous.items()},
+        )
+        assert np.array_equal(shuffled.labels, base.labels[p])
+        assert shuffled.person_of_cluster == base.person_of_cluster
+
+
+def test_same_input_same_answer() -> None:
+    X, _ = people([20, 10, 5], seed=12, noise=0.09)
+    first = cluster_faces(X, np.arange(len(X)))
+    second = cluster_faces(X.copy(), np.arange(len(X)))
+    assert np.array_equal(first.labels, second.labels)
+    assert first.person_of_cluster == second.person_of_cluster
+
+
+def test_low_quality_face_needs_stronger_evidence() -> None:
+    X = np.zeros((2, 8), np.float32)
+    X[0, 0] = 1.0
+    X[1, :2] = 0.52, np.sqrt(1 - 0.52**2)  # similarity 0.52: enough for two sharp faces
+    sharp = cluster_faces(X, np.arange(2), quality=np.array([1.0, 0.9]))
+    blurred = cluster_faces(X, np.arange(2), quality=np.array([1.0, 0.0]))
+    unknown = cluster_faces(X, np.arange(2), quality=np.array([1.0, np.nan]))
+    assert sharp.labels.tolist() == unknown.labels.tolist() == [0, 0]
+    assert blurred.labels.tolist() == [-1, -1]
+
+
+def test_empty_input() -> None:
+    for X in (np.zeros((0, 128), np.float32), np.zeros((0, 0), np.float32)):
+        result = cluster_faces(X, np.zeros(0, np.int64))
+        assert result.labels.shape == (0,) and result.person_of_cluster == []
+
+
+def test_single_face() -> None:
+    X, _ = people([1])
+    assert cluster_faces(X, np.array([7])).labels.tolist() == [-1]
+    confirmed = cluster_faces(X, np.array([7]), constraints=Constraints(confirmed={0: 4}))
+    assert confirmed.labels.tolist() == [0] and confirmed.person_of_cluster == [4]
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"embeddings": np.zeros(5, np.float32)}, "2-D"),
+        ({"photo_ids": np.arange(4)}, "photo_ids must have shape"),
+        ({"photo_ids": np.arange(5) + 0.5}, "photo_ids must be integers"),
+        ({"embeddings": np.full((5, 8), np.nan, np.float32)}, "NaN"),
+        ({"embeddings": np.zeros((5, 8), np.float32)}, "all-zero"),
+        ({"quality": np.ones(4)}, "quality must have shape"),
+        ({"quality": np.full(5, 1.5)}, r"quality must lie in \[0, 1\]"),
+        ({"constraints": Constraints(confirmed={5: 1})}, "face index 5"),
+        ({"constraints": Constraints(confirmed={0: -2})}, "person id"),
+        ({"constraints": Constraints(rejected=[(0, 1, 2)])}, "pair"),
+        ({"previous": {9: 1}}, "previous: face index"),
+    ],
+)
+def test_bad_input_is_refused(kwargs: dict, message: str) -> None:
+    X, _ = people([5])
+    args = {"embeddings": X, "photo_ids": np.arange(5)} | kwargs
+    with pytest.raises(ValueError, match=message):
+        cluster_faces(args.pop("embeddings"), args.pop("photo_ids"), **args)
+
+
+def test_wrong_argument_types_are_refused() -> None:
+    X, _ = people([3])
+    with pytest.raises(TypeError):
+        cluster_faces(X, np.arange(3), params={"link_similarity": 0.5})  # type: ignore[arg-type]
+    with pytest.raises(TypeError):
+        cluster_faces(X, np.arange(3), constraints={0: 1})  # type: ignore[arg-type]

@@ -1,0 +1,86 @@
+"""The engine's parts: parameters, the neighbour graph, exact average linkage, person ids."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from facefile.cluster import ClusterParams, cluster_faces
+from facefile.cluster.graph import knn_edges
+from facefile.cluster.person_ids import continue_persons
+
+from .synthetic import people, same_partition
+
+
+def test_params_for_each_embedder() -> None:
+    assert ClusterParams.for_model("opencv-sface-2021dec") == ClusterParams()
+    dlib = ClusterParams.for_model("dlib-resnet-v1")
+    assert dlib.link_similarity > ClusterParams().link_similarity
+    with pytest.raises(ValueError, match="no clustering parameters"):
+        ClusterParams.for_model("arcface")
+
+
+@pytest.mark.parametrize(
+    "kwargs",
+    [
+        {"link_similarity": 1.0},
+        {"link_similarity": float("nan")},
+        {"link_similarity": "0.5"},
+        {"evidence_gain": -0.1},
+        {"quality_margin": 2.0},
+        {"neighbors": 0},
+        {"neighbors": 2.5},
+        {"min_person_size": True},
+    ],
+)
+def test_params_are_validated(kwargs: dict) -> None:
+    with pytest.raises(ValueError):
+        ClusterParams(**kwargs)
+
+
+def test_knn_edges_match_brute_force() -> None:
+    X, _ = people([7, 5, 4, 1], seed=20, noise=0.2)
+    k, floor = 4, 0.05
+    a, b, sims = knn_edges(X, k, floor)
+    S = X.astype(np.float64) @ X.T.astype(np.float64)
+    np.fill_diagonal(S, -np.inf)
+    expected = set()
+    for i in range(len(X)):
+        for j in np.argsort(-S[i])[:k]:
+            if S[i, j] >= floor:
+                expected.add((min(i, j), max(i, j)))
+    assert set(zip(a.tolist(), b.tolist(), strict=True)) == expected
+    assert np.allclose(sims, S[a, b])
+    assert (a < b).all()
+
+
+def test_knn_edges_of_tiny_inputs() -> None:
+    X, _ = people([1])
+    assert all(len(part) == 0 for part in knn_edges(X, 5))
+
+
+def test_engine_is_exact_average_linkage_when_the_graph_is_complete() -> None:
+    from scipy.cluster.hierarchy import fcluster, linkage
+
+    X, _ = people([9, 7, 6, 4, 2, 1, 1], seed=21, noise=0.1)
+    threshold = 0.3
+    params = ClusterParams(link_similarity=threshold, evidence_gain=0.0, neighbors=len(X), min_person_size=1)
+    labels = cluster_faces(X, np.arange(len(X)), params=params).labels
+    tree = linkage(X.astype(np.float64), method="average", metric="cosine")
+    expected = fcluster(tree, t=1 - threshold, criterion="distance")
+    assert same_partition(labels, expected)
+
+
+def test_continue_persons_prefers_confirmations_then_overlap() -> None:
+    labels = np.array([0, 0, 0, 1, 1, 2, -1])
+    confirmed = np.array([-1, -1, -1, -1, 8, -1, -1])
+    previous = {0: 5, 1: 5, 2: 8, 3: 5, 5: 6, 6: 6}
+    # cluster 1 is 8 (confirmed); 5 goes to cluster 0 (two faces), 6 to cluster 2.
+    assert continue_persons(labels, np.arange(3), confirmed, previous) == [5, 8, 6]
+
+
+def test_continue_persons_breaks_ties_by_cluster_then_older_person() -> None:
+    labels = np.array([0, 1, 1])
+    previous = {0: 4, 1: 3, 2: 4}
+    # Three overlaps of one face each: the first cluster picks first (4, the only id it saw), then
+    # cluster 1 takes 3.
+    assert continue_persons(labels, np.arange(2), np.full(3, -1), previous) == [4, 3]
