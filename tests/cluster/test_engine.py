@@ -4,9 +4,13 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from facefile.cluster import Assignment, Constraints, cluster_faces
+from facefile.cluster import Assignment, ClusterParams, Constraints, cluster_faces
 
 from .synthetic import people, same_partition
+
+# The thresholds as set, whatever the number of faces: these tests check mechanisms on a handful
+# of faces, where the size-aware threshold (tested below) would otherwise be at its floor.
+FIXED = ClusterParams(impostor_tail=0.0)
 
 
 def clusters_of(result: Assignment) -> list[set[int]]:
@@ -32,7 +36,7 @@ def test_two_faces_of_one_photo_never_share_a_cluster() -> None:
     X, truth = people([10, 10, 10], seed=3)
     rng = np.random.default_rng(3)
     photos = rng.integers(0, 12, len(X))  # many same-photo pairs, also within each person
-    labels = cluster_faces(X, photos).labels
+    labels = cluster_faces(X, photos, params=FIXED).labels
     for c in set(labels.tolist()) - {-1}:
         members = photos[labels == c]
         assert len(members) == len(set(members.tolist()))
@@ -69,7 +73,8 @@ def test_rejected_face_never_joins_the_confirmed_person() -> None:
     confirmed = {int(f): 5 for f in faces[:3]}
     rejected_face = int(faces[5])
     result = cluster_faces(
-        X, np.arange(len(X)), constraints=Constraints(confirmed=confirmed, rejected=[(rejected_face, 5)])
+        X, np.arange(len(X)), constraints=Constraints(confirmed=confirmed, rejected=[(rejected_face, 5)]),
+        params=FIXED,
     )
     person = result.person_of_cluster
     assert result.labels[rejected_face] < 0 or person[result.labels[rejected_face]] != 5
@@ -83,6 +88,29 @@ def test_rejected_face_is_dropped_from_a_person_continued_through_previous() -> 
     assert result.labels[4] == -1
     assert result.person_of_cluster == [9]
     assert (np.delete(result.labels, 4) == 0).all()
+
+
+def test_moving_a_face_to_another_person_moves_only_that_face() -> None:
+    X, truth = people([8, 8], seed=14)
+    alice, bob = np.flatnonzero(truth == 0), np.flatnonzero(truth == 1)
+    previous = {int(f): 1 for f in alice} | {int(f): 2 for f in bob}
+    moved = int(alice[0])  # the library records a move as confirmed-to-new + rejected-from-old
+    constraints = Constraints(confirmed={moved: 2}, rejected=[(moved, 1)])
+    result = cluster_faces(X, np.arange(16), constraints=constraints, previous=previous)
+    person = [result.person_of_cluster[c] for c in result.labels]
+    assert person[moved] == 2
+    assert all(person[f] == 1 for f in alice[1:]) and all(person[f] == 2 for f in bob)
+
+
+def test_a_curated_person_keeps_its_members_an_uncurated_one_does_not() -> None:
+    X, truth = people([8, 8], seed=15)
+    carol_like = int(np.flatnonzero(truth == 1)[0])  # last run put one of Carol's faces in Bob
+    previous = {int(f): 2 for f in np.flatnonzero(truth == 0)} | {carol_like: 2}
+    free = cluster_faces(X, np.arange(16), previous=previous)
+    assert free.labels[carol_like] == free.labels[np.flatnonzero(truth == 1)[1]]
+    curated = cluster_faces(X, np.arange(16), previous=previous, constraints=Constraints(confirmed={0: 2}))
+    assert curated.labels[carol_like] == curated.labels[0]
+    assert curated.person_of_cluster[curated.labels[0]] == 2
 
 
 def test_person_ids_stay_stable_when_photos_are_added() -> None:
@@ -146,9 +174,9 @@ def test_low_quality_face_needs_stronger_evidence() -> None:
     X = np.zeros((2, 8), np.float32)
     X[0, 0] = 1.0
     X[1, :2] = 0.52, np.sqrt(1 - 0.52**2)  # similarity 0.52: enough for two sharp faces
-    sharp = cluster_faces(X, np.arange(2), quality=np.array([1.0, 0.9]))
-    blurred = cluster_faces(X, np.arange(2), quality=np.array([1.0, 0.0]))
-    unknown = cluster_faces(X, np.arange(2), quality=np.array([1.0, np.nan]))
+    sharp = cluster_faces(X, np.arange(2), quality=np.array([1.0, 0.9]), params=FIXED)
+    blurred = cluster_faces(X, np.arange(2), quality=np.array([1.0, 0.0]), params=FIXED)
+    unknown = cluster_faces(X, np.arange(2), quality=np.array([1.0, np.nan]), params=FIXED)
     assert sharp.labels.tolist() == unknown.labels.tolist() == [0, 0]
     assert blurred.labels.tolist() == [-1, -1]
 
@@ -195,3 +223,24 @@ def test_wrong_argument_types_are_refused() -> None:
         cluster_faces(X, np.arange(3), params={"link_similarity": 0.5})  # type: ignore[arg-type]
     with pytest.raises(TypeError):
         cluster_faces(X, np.arange(3), constraints={0: 1})  # type: ignore[arg-type]
+
+
+def test_small_libraries_get_lower_thresholds_down_to_the_look_alike_floor() -> None:
+    params = ClusterParams()
+    floor = params.link_similarity - params.evidence_gain
+    sizes = [2, 100, 1_000, 3_000, 10_000, 1_000_000]
+    singles = [params.at_size(n).link_similarity for n in sizes]
+    assert singles == sorted(singles) and singles[0] == pytest.approx(floor)
+    assert singles[-2] == singles[-1] == params.link_similarity  # never stricter than as set
+    for n in sizes:  # the threshold for large groups never moves
+        scaled = params.at_size(n)
+        assert scaled.link_similarity - scaled.evidence_gain == pytest.approx(floor)
+    assert ClusterParams(impostor_tail=0.0).at_size(100) == ClusterParams(impostor_tail=0.0)
+
+
+def test_a_pair_alone_links_at_a_lower_similarity_than_among_many_strangers() -> None:
+    X = np.zeros((2, 8), np.float32)
+    X[0, 0] = 1.0
+    X[1, :2] = 0.40, np.sqrt(1 - 0.40**2)  # a chance look-alike among 10,000 faces, not among 2
+    assert cluster_faces(X, np.arange(2)).labels.tolist() == [0, 0]
+    assert cluster_faces(X, np.arange(2), params=FIXED).labels.tolist() == [-1, -1]

@@ -53,6 +53,18 @@ def test_knn_edges_match_brute_force() -> None:
     assert (a < b).all()
 
 
+def test_faiss_finds_the_same_graph(monkeypatch: pytest.MonkeyPatch) -> None:
+    pytest.importorskip("faiss")
+    from facefile.cluster import graph
+
+    X, _ = people([30, 20, 10, 5] + [1] * 20, seed=22, noise=0.1)
+    numpy_edges = knn_edges(X, 6, 0.2)
+    monkeypatch.setattr(graph, "FAISS_MIN_FACES", 0)
+    faiss_edges = knn_edges(X, 6, 0.2)
+    for ours, theirs in zip(numpy_edges, faiss_edges, strict=True):
+        assert np.array_equal(ours, theirs)
+
+
 def test_knn_edges_of_tiny_inputs() -> None:
     X, _ = people([1])
     assert all(len(part) == 0 for part in knn_edges(X, 5))

@@ -5,7 +5,7 @@ the mean similarity over all cross pairs is ``(sum_A . sum_B) / (|A| |B|)``. Kee
 per group, the linkage of any two groups costs one dot product, so the classic algorithm runs over
 the pairs of groups linked by the k-nearest-neighbour graph, best pair first from a heap, without
 an N x N matrix. Before every merge the cannot-links are checked: two faces of one photo, faces
-confirmed to different persons, a face rejected from the person the other group is confirmed to.
+tied to different persons, a face rejected from a person that a face of the other group belongs to.
 """
 from __future__ import annotations
 
@@ -23,6 +23,7 @@ __all__ = ["Faces", "average_link"]
 # median face to about 0.7 and small or blurred faces well below 0.5.
 GOOD_QUALITY = 0.5
 _CHUNK = 8192  # group pairs scored at once: bounds the temporary (chunk x d) arrays
+_NONE: frozenset[int] = frozenset()
 
 
 @dataclass(frozen=True)
@@ -40,13 +41,20 @@ class _Groups:
 
     def __init__(self, faces: Faces) -> None:
         n = len(faces.vectors)
+        fc = faces.constraints
         self.parent = np.arange(n, dtype=np.int64)
         self.sums = faces.vectors.astype(np.float64)
         self.size = np.ones(n, dtype=np.int64)
         self.best_quality = faces.quality.astype(np.float64).copy()
-        self.person = faces.constraints.person.copy()
+        self.person = fc.tied.copy()  # the person the group is tied to, or -1
         self.photos: list[set[int]] = [{int(p)} for p in faces.photo]
-        self.rejects: dict[int, set[int]] = {f: set(p) for f, p in faces.constraints.rejected.items()}
+        self.rejects: dict[int, set[int]] = {f: set(p) for f, p in fc.rejected.items()}
+        # Persons the group's faces belong to (tied, or in the last run), for rejection checks.
+        self.known_as: dict[int, set[int]] = {}
+        for face in np.flatnonzero((fc.tied >= 0) | (fc.previous >= 0)):
+            persons = {int(fc.tied[face]), int(fc.previous[face])} - {-1} - fc.rejected.get(int(face), set())
+            if persons:
+                self.known_as[int(face)] = persons
         self.version = np.zeros(n, dtype=np.int64)  # bumped on every change; -1 once merged away
 
     def roots(self, items: np.ndarray) -> np.ndarray:
@@ -65,9 +73,9 @@ class _Groups:
         pa, pb = int(self.person[a]), int(self.person[b])
         if pa >= 0 and pb >= 0 and pa != pb:
             return False
-        if pa >= 0 and pa in self.rejects.get(b, ()):
+        if not self.rejects.get(a, _NONE).isdisjoint(self.known_as.get(b, _NONE)):
             return False
-        if pb >= 0 and pb in self.rejects.get(a, ()):
+        if not self.rejects.get(b, _NONE).isdisjoint(self.known_as.get(a, _NONE)):
             return False
         return self.photos[a].isdisjoint(self.photos[b])
 
@@ -81,19 +89,41 @@ class _Groups:
         self.best_quality[a] = max(self.best_quality[a], self.best_quality[b])
         if self.person[a] < 0:
             self.person[a] = self.person[b]
-        small, large = sorted((self.photos[a], self.photos[b]), key=len)
-        large |= small
-        self.photos[a], self.photos[b] = large, set()
-        rejected_b = self.rejects.pop(b, None)
-        if rejected_b:
-            self.rejects.setdefault(a, set()).update(rejected_b)
+        self.photos[a] = _union(self.photos[a], self.photos[b])
+        self.photos[b] = set()
+        for sets in (self.rejects, self.known_as):
+            if b in sets:
+                sets[a] = _union(sets.get(a, set()), sets.pop(b))
         self.version[a] += 1
         self.version[b] = -1
         return a
 
 
+def _union(x: set[int], y: set[int]) -> set[int]:
+    """x | y, reusing the larger set (merging small into large keeps merges cheap overall)."""
+    small, large = (x, y) if len(x) < len(y) else (y, x)
+    large |= small
+    return large
+
+
 def _margins(groups: _Groups, a: np.ndarray, b: np.ndarray, params: ClusterParams) -> np.ndarray:
-    """How far the average link of each group pair (a[i], b[i]) clears its threshold.
+    """How far the average link of each group pair (a[i], b[i]) clears its threshold."""
+    link = np.empty(len(a), dtype=np.float64)
+    for start in range(0, len(a), _CHUNK):
+        part = slice(start, start + _CHUNK)
+        link[part] = (groups.sums[a[part]] * groups.sums[b[part]]).sum(axis=1)
+    return _clearance(groups, link, a, b, params)
+
+
+def _margins_to(groups: _Groups, x: int, others: np.ndarray, params: ClusterParams) -> np.ndarray:
+    """``_margins`` of group x against each of ``others`` (one matrix-vector product)."""
+    return _clearance(groups, groups.sums[others] @ groups.sums[x], np.int64(x), others, params)
+
+
+def _clearance(
+    groups: _Groups, dot: np.ndarray, a: np.ndarray | np.int64, b: np.ndarray, params: ClusterParams
+) -> np.ndarray:
+    """Average link minus threshold, from the dot products of the groups' sum vectors.
 
     The threshold starts at ``link_similarity`` for two single faces. It drops for larger groups,
     whose mean similarity averages many pairs: if each face is its person's mean plus independent
@@ -103,19 +133,13 @@ def _margins(groups: _Groups, a: np.ndarray, b: np.ndarray, params: ClusterParam
     It rises when the worse of the two groups has no face of good quality (a group is as good as
     its best face): a tiny or blurred face must look more alike to join.
     """
-    sizes_a, sizes_b = groups.size[a], groups.size[b]
-    link = np.empty(len(a), dtype=np.float64)
-    for start in range(0, len(a), _CHUNK):
-        part = slice(start, start + _CHUNK)
-        link[part] = (groups.sums[a[part]] * groups.sums[b[part]]).sum(axis=1)
-    link /= sizes_a * sizes_b
-    fa, fb = sizes_a.astype(np.float64), sizes_b.astype(np.float64)
-    noise = np.sqrt((1.0 / fa + 1.0 / fb + 1.0 / (fa * fb)) / 3.0)
+    size_a, size_b = groups.size[a].astype(np.float64), groups.size[b].astype(np.float64)
+    link = dot / (size_a * size_b)
+    noise = np.sqrt((1.0 / size_a + 1.0 / size_b + 1.0 / (size_a * size_b)) / 3.0)
     threshold = params.link_similarity - params.evidence_gain * (1.0 - noise)
     worse_quality = np.minimum(groups.best_quality[a], groups.best_quality[b])
     shortfall = np.clip(1.0 - worse_quality / GOOD_QUALITY, 0.0, 1.0)
-    threshold = threshold + params.quality_margin * shortfall
-    return link - threshold
+    return link - (threshold + params.quality_margin * shortfall)
 
 
 def average_link(
@@ -124,12 +148,12 @@ def average_link(
     """Group faces by constrained average linkage; returns the group id (a face index) of each face."""
     n = len(faces.vectors)
     groups = _Groups(faces)
-    # Must-links first: every person's confirmed faces start as one group. A user may confirm two
-    # faces of one photo to one person (a mirror, a photo of a photo): the confirmation wins.
-    confirmed = np.flatnonzero(faces.constraints.person >= 0)
+    # Must-links first: the faces tied to each person start as one group. A user may confirm two
+    # faces of one photo to one person (a mirror, a photo of a photo): the user's word wins.
+    tied = faces.constraints.tied
     first_of_person: dict[int, int] = {}
-    for face in confirmed:
-        pid = int(faces.constraints.person[face])
+    for face in np.flatnonzero(tied >= 0):
+        pid = int(tied[face])
         if pid in first_of_person:
             groups.merge(int(groups.roots(np.array([first_of_person[pid]]))[0]), int(face))
         else:
@@ -196,7 +220,7 @@ def _push_best_partner(
     adjacency[x] = linked
     if len(linked) == 0:
         return
-    margin = _margins(groups, np.full(len(linked), x), linked, params)
+    margin = _margins_to(groups, x, linked, params)
     candidates = np.flatnonzero(margin >= 0)
     for i in candidates[np.argsort(-margin[candidates], kind="stable")]:
         y = int(linked[i])

@@ -1,8 +1,12 @@
 """User decisions as clustering constraints, and their validation against the faces at hand.
 
-A confirmation (face -> person) is a must-link to the other faces confirmed to that person and a
-cannot-link to faces confirmed to anyone else. A rejection (face, person) is a cannot-link to the
-faces confirmed to that person, and the face never ends in the group that continues that person.
+A confirmation (face -> person P) ties the face to P: faces tied to one person start as one group
+and end together; faces tied to different persons never end together. A person the user has
+confirmed a face of is *curated*: its members from the last run stay tied to it too, so moving one
+face into Bob does not dissolve Bob's other faces into whoever the moved face resembles (faces
+leave a curated person only when the user rejects them). A rejection (face, P) keeps the face
+apart from every face of P (confirmed or from the last run), and out of the group that
+continues P.
 """
 from __future__ import annotations
 
@@ -30,23 +34,29 @@ class Constraints:
 
 @dataclass(frozen=True)
 class FaceConstraints:
-    """Constraints checked against ``n`` faces, as per-face arrays the engine indexes cheaply.
+    """Constraints and the last run's persons checked against ``n`` faces, as per-face arrays.
 
-    ``person[i]`` is the person face i is confirmed to, or -1; ``rejected[i]`` the persons face i
-    was rejected from (only faces with rejections appear).
+    ``tied[i]``: the person face i must end in (confirmed to it, or a last-run member of a curated
+    person), or -1. ``previous[i]``: face i's person in the last run, or -1. ``rejected[i]``: the
+    persons face i was rejected from (only faces with rejections appear).
     """
 
-    person: np.ndarray
+    tied: np.ndarray
+    previous: np.ndarray
     rejected: dict[int, frozenset[int]]
 
     @classmethod
-    def check(cls, constraints: Constraints, n: int) -> FaceConstraints:
+    def check(cls, constraints: Constraints, previous: Mapping[int, int] | None, n: int) -> FaceConstraints:
         if not isinstance(constraints, Constraints):
             raise TypeError(f"constraints must be a Constraints, got {type(constraints).__name__}")
-        person = np.full(n, -1, dtype=np.int64)
+        confirmed = np.full(n, -1, dtype=np.int64)
         for face, pid in constraints.confirmed.items():
             _check_face(face, n, "confirmed")
-            person[face] = _check_person(pid, "confirmed")
+            confirmed[face] = _check_person(pid, "confirmed")
+        earlier = np.full(n, -1, dtype=np.int64)
+        for face, pid in (previous or {}).items():
+            _check_face(face, n, "previous")
+            earlier[face] = _check_person(pid, "previous")
         rejected: dict[int, set[int]] = {}
         for pair in constraints.rejected:
             if len(pair) != 2:
@@ -54,9 +64,25 @@ class FaceConstraints:
             face, pid = pair
             _check_face(face, n, "rejected")
             pid = _check_person(pid, "rejected")
-            if person[face] != pid:
+            if confirmed[face] != pid:
                 rejected.setdefault(int(face), set()).add(pid)
-        return cls(person, {face: frozenset(p) for face, p in rejected.items()})
+
+        tied = confirmed.copy()
+        curated = np.isin(earlier, confirmed[confirmed >= 0]) & (confirmed < 0)
+        for member in np.flatnonzero(curated):
+            if int(earlier[member]) not in rejected.get(int(member), ()):
+                tied[member] = earlier[member]
+        return cls(tied, earlier, {face: frozenset(p) for face, p in rejected.items()})
+
+    def reordered(self, order: np.ndarray) -> FaceConstraints:
+        """The same constraints for the faces taken in ``order`` (face ``order[i]`` becomes i)."""
+        position = np.empty(len(order), dtype=np.int64)
+        position[order] = np.arange(len(order))
+        return FaceConstraints(
+            self.tied[order],
+            self.previous[order],
+            {int(position[face]): persons for face, persons in self.rejected.items()},
+        )
 
 
 def _check_face(face: object, n: int, what: str) -> None:

@@ -6,10 +6,10 @@ constraints), everything runs in that order, and the labels are put back in the 
 So a shuffled input gives the very same labels, bit for bit, not just the same partition.
 
 >>> import numpy as np
->>> X = np.array([[1, 0], [0.99, 0.14], [0, 1], [0.14, 0.99]], dtype=np.float32)
+>>> X = np.array([[1, 0], [0.99, 0.14], [0.98, -0.2], [0, 1], [0.14, 0.99]], dtype=np.float32)
 >>> X /= np.linalg.norm(X, axis=1, keepdims=True)
->>> cluster_faces(X, photo_ids=np.arange(4)).labels.tolist()
-[0, 0, 1, 1]
+>>> cluster_faces(X, photo_ids=np.array([1, 2, 3, 1, 4])).labels.tolist()
+[0, 0, 0, 1, 1]
 """
 from __future__ import annotations
 
@@ -56,45 +56,43 @@ def cluster_faces(
     the engine compares by cosine similarity). ``photo_ids``: (N,) ints; two faces of one photo
     never end in one cluster. ``quality``: optional (N,) in [0, 1], NaN = unknown (treated as 1);
     a low-quality face needs stronger evidence to join a person. ``constraints``: what the user
-    confirmed or rejected. ``previous``: face index -> person id of the last run, used only to
-    keep person ids stable. ``params``: thresholds (``ClusterParams.for_model(model_id)``).
+    confirmed or rejected. ``previous``: face index -> person id of the last run: clusters
+    continue these ids (``Assignment.person_of_cluster``), and the last members of a person the
+    user confirmed a face of stay with it (see ``constraints``). ``params``: thresholds
+    (``ClusterParams.for_model(model_id)``).
     """
     params = ClusterParams() if params is None else params
     if not isinstance(params, ClusterParams):
         raise TypeError(f"params must be a ClusterParams, got {type(params).__name__}")
     vectors, photos, qualities = _check_faces(embeddings, photo_ids, quality)
     n = len(vectors)
-    checked = FaceConstraints.check(Constraints() if constraints is None else constraints, n)
-    previous_person = _check_previous(previous, n)
+    checked = FaceConstraints.check(Constraints() if constraints is None else constraints, previous, n)
     if n == 0:
         return Assignment(np.zeros(0, dtype=np.int64), [])
 
-    order = _canonical_order(vectors, photos, qualities, checked.person, previous_person)
+    order = _canonical_order(vectors, photos, qualities, checked)
     position = np.empty(n, dtype=np.int64)
     position[order] = np.arange(n)
     faces = Faces(
-        vectors=vectors[order],
-        photo=photos[order],
-        quality=qualities[order],
-        constraints=FaceConstraints(
-            checked.person[order], {int(position[f]): p for f, p in checked.rejected.items()}
-        ),
+        vectors=vectors[order], photo=photos[order], quality=qualities[order], constraints=checked.reordered(order)
     )
+    params = params.at_size(n)
     # A face pair below the lowest threshold any two groups can face is evidence for no merge.
     floor = params.link_similarity - params.evidence_gain
     group = average_link(faces, knn_edges(faces.vectors, params.neighbors, floor), params)
-    labels = _number_clusters(group, faces.constraints.person, params.min_person_size)
+    tied, rejected = faces.constraints.tied, faces.constraints.rejected
+    labels = _number_clusters(group, tied, params.min_person_size)
 
-    previous_canonical = {int(position[f]): p for f, p in previous_person.items()}
-    # A face the user rejected from P is no evidence that its cluster continues P.
-    previous_canonical = {
-        f: p for f, p in previous_canonical.items() if p not in faces.constraints.rejected.get(f, ())
-    }
-    n_clusters = int(labels.max()) + 1 if n else 0
-    person_of_cluster = continue_persons(
-        labels, np.arange(n_clusters), faces.constraints.person, previous_canonical
-    )
-    for face, persons in faces.constraints.rejected.items():
+    # The last run's persons, except where the user rejected the face from that person: such a
+    # face is no evidence that its cluster continues the person.
+    earlier = faces.constraints.previous
+    previous_person = {int(f): int(earlier[f]) for f in np.flatnonzero(earlier >= 0)}
+    for face, persons in rejected.items():
+        if previous_person.get(face) in persons:
+            del previous_person[face]
+    n_clusters = int(labels.max()) + 1
+    person_of_cluster = continue_persons(labels, np.arange(n_clusters), tied, previous_person)
+    for face, persons in rejected.items():
         if labels[face] >= 0 and person_of_cluster[labels[face]] in persons:
             labels[face] = -1  # never in the person it was rejected from
     return Assignment(labels[position], person_of_cluster)
@@ -138,50 +136,33 @@ def _check_faces(
     return X, photos, qualities
 
 
-def _check_previous(previous: Mapping[int, int] | None, n: int) -> dict[int, int]:
-    checked: dict[int, int] = {}
-    for face, pid in (previous or {}).items():
-        if not isinstance(face, (int, np.integer)) or isinstance(face, bool) or not 0 <= face < n:
-            raise ValueError(f"previous: face index {face!r} is not in 0..{n - 1}")
-        if not isinstance(pid, (int, np.integer)) or isinstance(pid, bool) or pid < 0:
-            raise ValueError(f"previous: person id must be a non-negative int, got {pid!r}")
-        checked[int(face)] = int(pid)
-    return checked
-
-
 def _canonical_order(
-    vectors: np.ndarray,
-    photos: np.ndarray,
-    qualities: np.ndarray,
-    confirmed: np.ndarray,
-    previous: Mapping[int, int],
+    vectors: np.ndarray, photos: np.ndarray, qualities: np.ndarray, constraints: FaceConstraints
 ) -> np.ndarray:
     """An order of the faces that depends only on what each face is, not on where it was.
 
     The main key is a fixed projection of the embedding, computed row by row (elementwise product
     summed along the row: the same arithmetic for every row wherever it sits). Faces with equal
-    projections (duplicates) are ordered by photo, quality, confirmed and previous person.
+    projections (duplicates) are ordered by photo, quality, tied and previous person.
     """
     direction = np.random.default_rng(20240601).standard_normal(vectors.shape[1])
     projection = (vectors.astype(np.float64) * direction).sum(axis=1)
-    previous_person = np.full(len(vectors), -1, dtype=np.int64)
-    for face, pid in previous.items():
-        previous_person[face] = pid
-    return np.lexsort((previous_person, confirmed, qualities, photos, projection))
+    keys = (constraints.previous, constraints.tied, qualities, photos, projection)
+    return np.lexsort(keys)
 
 
-def _number_clusters(group: np.ndarray, confirmed: np.ndarray, min_person_size: int) -> np.ndarray:
+def _number_clusters(group: np.ndarray, tied: np.ndarray, min_person_size: int) -> np.ndarray:
     """Cluster labels 0..K-1 from group ids, largest cluster first, small groups unassigned.
 
-    Groups with fewer than ``min_person_size`` faces get -1 unless the user confirmed one of their
-    faces (a person the user made must not vanish). Ties in size go to the group whose first face
+    Groups with fewer than ``min_person_size`` faces get -1 unless one of their faces is tied to a
+    person (a person the user made must not vanish). Ties in size go to the group whose first face
     (in canonical order) comes first, so the numbering is independent of input order too.
     """
     n = len(group)
     ids, first, sizes = np.unique(group, return_index=True, return_counts=True)
-    has_confirmed = np.zeros(n, dtype=bool)
-    has_confirmed[group[confirmed >= 0]] = True
-    kept = (sizes >= min_person_size) | has_confirmed[ids]
+    has_tied = np.zeros(n, dtype=bool)
+    has_tied[group[tied >= 0]] = True
+    kept = (sizes >= min_person_size) | has_tied[ids]
     ids, first, sizes = ids[kept], first[kept], sizes[kept]
     rank = np.lexsort((first, -sizes))
     label_of_group = np.full(n, -1, dtype=np.int64)

@@ -39,8 +39,17 @@ class ClusterParams:
         memory stays linear in the number of faces). Groups never linked by such a pair never
         merge.
     ``min_person_size``
-        Groups smaller than this are left unassigned (label -1) unless the user confirmed one of
-        their faces.
+        Groups smaller than this are left unassigned (label -1) unless they hold a face tied to a
+        person (confirmed, or a member of a person the user confirmed a face of).
+    ``reference_faces`` and ``impostor_tail``
+        ``link_similarity`` is the threshold for a library of ``reference_faces`` faces. A face is
+        compared with every other face, so the chance that some stranger looks alike grows with
+        the number of faces: with an impostor tail P(similarity > t) ~ exp(-t / impostor_tail)
+        (a property of the embedder, measured on its different-person pairs), keeping the
+        expected number of chance look-alikes per face constant asks for a threshold that moves
+        by ``impostor_tail * ln(N / reference_faces)``. Smaller libraries get lower thresholds,
+        never below ``link_similarity - evidence_gain`` (the look-alike floor); larger ones keep
+        ``link_similarity``. 0 turns this off. See ``at_size``.
 
     SFace defaults, measured on the LFW and masked-face development sets (REFERENCE.md): two
     SFace faces of different people exceed 0.45 in about 1 pair in 35,000, while the whole-person
@@ -56,9 +65,13 @@ class ClusterParams:
     quality_margin: float = 0.15
     neighbors: int = 30
     min_person_size: int = 2
+    reference_faces: int = 10_000
+    # SFace: P(impostor > 0.35) = 1.5e-3, P(> 0.45) = 3.2e-5 on LFW development pairs: a factor
+    # e^3.85 over 0.10, so the tail decays e-fold every 0.026.
+    impostor_tail: float = 0.026
 
     def __post_init__(self) -> None:
-        for name in ("link_similarity", "evidence_gain", "quality_margin"):
+        for name in ("link_similarity", "evidence_gain", "quality_margin", "impostor_tail"):
             value = getattr(self, name)
             if not isinstance(value, (int, float)) or isinstance(value, bool) or not math.isfinite(value):
                 raise ValueError(f"{name} must be a finite number, got {value!r}")
@@ -68,7 +81,9 @@ class ClusterParams:
             raise ValueError(f"evidence_gain must lie in [0, 1), got {self.evidence_gain}")
         if not 0.0 <= self.quality_margin <= 1.0:
             raise ValueError(f"quality_margin must lie in [0, 1], got {self.quality_margin}")
-        for name in ("neighbors", "min_person_size"):
+        if self.impostor_tail < 0:
+            raise ValueError(f"impostor_tail must be >= 0, got {self.impostor_tail}")
+        for name in ("neighbors", "min_person_size", "reference_faces"):
             value = getattr(self, name)
             if not isinstance(value, int) or isinstance(value, bool) or value < 1:
                 raise ValueError(f"{name} must be a positive int, got {value!r}")
@@ -79,5 +94,17 @@ class ClusterParams:
         if model_id == SFACE_MODEL_ID or model_id == "sface":
             return cls()
         if model_id == DLIB_MODEL_ID or model_id == "dlib":
-            return replace(cls(), link_similarity=0.94, evidence_gain=0.01, quality_margin=0.015)
+            # dlib (normalised): P(impostor > 0.92) = 2.3e-3, P(> 0.94) = 1.2e-4: e-fold every 0.0067.
+            return replace(
+                cls(), link_similarity=0.94, evidence_gain=0.01, quality_margin=0.015, impostor_tail=0.0067
+            )
         raise ValueError(f"no clustering parameters for model {model_id!r}")
+
+    def at_size(self, faces: int) -> ClusterParams:
+        """These parameters for a clustering of ``faces`` faces (see ``impostor_tail``)."""
+        if self.impostor_tail == 0 or faces >= self.reference_faces or faces < 2:
+            return self
+        floor = self.link_similarity - self.evidence_gain
+        single = max(floor, self.link_similarity + self.impostor_tail * math.log(faces / self.reference_faces))
+        # The floor for large groups stays where it was: only chance look-alikes scale with N.
+        return replace(self, link_similarity=single, evidence_gain=single - floor)
