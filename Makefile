@@ -9,7 +9,7 @@ PHOTOS ?=
 LIBRARY ?=
 DATA   ?= ../shared/data
 
-.PHONY: run test bench lint install install-dev clean
+.PHONY: run test bench lint install install-dev system-deps clean
 
 install: $(VENV)/.installed
 install-dev: $(VENV)/.installed-dev
@@ -29,7 +29,16 @@ run: install
 	@test -n "$(PHOTOS)" || { echo "usage: make run PHOTOS=/path/to/photos [LIBRARY=/path/to/library]"; exit 2; }
 	$(FF) scan "$(PHOTOS)" $(if $(LIBRARY),--library "$(LIBRARY)") || test $$? -eq 3
 
-test: install-dev
+# Debian packages the tests drive: Chromium (browser tests through Playwright; Playwright's own
+# browser download cannot work offline) and exiftool (XMP round trips). CI runs as root.
+system-deps:
+	@if ! command -v chromium >/dev/null || ! command -v exiftool >/dev/null; then \
+		if command -v apt-get >/dev/null && [ "$$(id -u)" = 0 ]; then \
+			apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium libimage-exiftool-perl >/dev/null; \
+		else echo "install chromium and exiftool (libimage-exiftool-perl) for the browser and XMP tests"; fi; \
+	fi
+
+test: install-dev system-deps
 	$(VENV)/bin/ruff check src tests
 	$(PY) -m pytest -q -ra
 

@@ -346,8 +346,11 @@ def bench_scan(data: Path, photos: int, backend: str | None, workers: int | None
     """Scan speed (photos/s) on LFW photos, and persons' BCubed F against the ported baselines."""
     from .bench.scan_bench import run
 
-    out.print(run(data, photos=photos, backend=backend, workers=workers), markup=False)
+    click.echo(run(data, photos=photos, backend=backend, workers=workers))
 
+
+# Commands of other concerns register themselves on `main` (kept out of this file to stay small).
+from . import cli_interop, cli_rights, cli_web  # noqa: E402,F401
 
 if __name__ == "__main__":
     main()

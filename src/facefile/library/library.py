@@ -16,14 +16,21 @@ import numpy as np
 
 from .db import DB_FILENAME, LibraryError, connect, from_blob, now
 from .ingest import IngestWriter, is_dirty, transaction
+from .interop import InteropActions
 from .persons import drop_empty_persons, recluster
 from .records import FaceInfo, FileError, PersonSummary, ScanReport
+from .review import ReviewActions
+from .rights import RightsActions
 
 LIBRARY_DIRNAME = ".facefile"
 
 
-class Library:
-    """A face library: one SQLite database (plus rebuildable caches) in a folder."""
+class Library(ReviewActions, RightsActions, InteropActions):
+    """A face library: one SQLite database (plus rebuildable caches) in a folder.
+
+    The actions of the People UI, of subject rights and of interoperability live in mixins
+    (``review.py``, ``rights.py``, ``interop.py``) so that each concern stays a small module.
+    """
 
     def __init__(self, folder: Path, conn: sqlite3.Connection) -> None:
         self.folder = folder
