@@ -349,6 +349,22 @@ def bench_scan(data: Path, photos: int, backend: str | None, workers: int | None
     click.echo(run(data, photos=photos, backend=backend, workers=workers))
 
 
+@bench.command("quality")
+@click.option("--data", type=click.Path(exists=True, file_okay=False, path_type=Path), default=Path("../shared/data"),
+              show_default=True, help="Folder with lfw_dev/ and masked_dev/ inside (read in place).")
+@click.option("--set", "sets", multiple=True, help="lfw, lfw-all, masked, lowres24, lowres32, eyes, jpeg15, "
+              "groups, replay, corrections (repeatable; default: all).")
+@click.option("--backend", type=click.Choice(["opencv", "dlib"]), default="opencv", show_default=True)
+@click.option("--workers", type=int, default=None, help="Embedding processes (default: all cores).")
+def bench_quality(data: Path, sets: tuple[str, ...], backend: str, workers: int | None) -> None:
+    """Person quality of facefile and every baseline on the same embeddings: tables and key=value lines."""
+    from .bench.quality_run import run
+
+    with RichProgress(console) as progress:
+        for block in run(data, sets or None, backend=backend, workers=workers, progress=progress):
+            progress.progress.console.print(block, markup=False, highlight=False, soft_wrap=True)
+
+
 # Commands of other concerns register themselves on `main` (kept out of this file to stay small).
 from . import cli_interop, cli_rights, cli_web  # noqa: E402,F401
 
