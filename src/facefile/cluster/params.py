@@ -48,8 +48,11 @@ class ClusterParams:
         (a property of the embedder, measured on its different-person pairs), keeping the
         expected number of chance look-alikes per face constant asks for a threshold that moves
         by ``impostor_tail * ln(N / reference_faces)``. Smaller libraries get lower thresholds,
-        never below ``link_similarity - evidence_gain`` (the look-alike floor); larger ones keep
-        ``link_similarity``. 0 turns this off. See ``at_size``.
+        never below ``single_floor`` nor ``link_similarity - evidence_gain`` (the look-alike
+        floor); larger ones keep ``link_similarity``. 0 turns this off. See ``at_size``.
+    ``single_floor``
+        Two single faces never link below the embedder's documented same-person threshold
+        (SFace: OpenCV's cosine 0.363).
 
     SFace defaults, measured on the LFW and masked-face development sets (REFERENCE.md): two
     SFace faces of different people exceed 0.45 in about 1 pair in 35,000, while the whole-person
@@ -69,9 +72,10 @@ class ClusterParams:
     # SFace: P(impostor > 0.35) = 1.5e-3, P(> 0.45) = 3.2e-5 on LFW development pairs: a factor
     # e^3.85 over 0.10, so the tail decays e-fold every 0.026.
     impostor_tail: float = 0.026
+    single_floor: float = 0.363
 
     def __post_init__(self) -> None:
-        for name in ("link_similarity", "evidence_gain", "quality_margin", "impostor_tail"):
+        for name in ("link_similarity", "evidence_gain", "quality_margin", "impostor_tail", "single_floor"):
             value = getattr(self, name)
             if not isinstance(value, (int, float)) or isinstance(value, bool) or not math.isfinite(value):
                 raise ValueError(f"{name} must be a finite number, got {value!r}")
@@ -95,8 +99,10 @@ class ClusterParams:
             return cls()
         if model_id == DLIB_MODEL_ID or model_id == "dlib":
             # dlib (normalised): P(impostor > 0.92) = 2.3e-3, P(> 0.94) = 1.2e-4: e-fold every 0.0067.
+            # dlib's documented 0.6 Euclidean radius on its raw vectors (norm ~1.42) is cosine ~0.91.
             return replace(
-                cls(), link_similarity=0.94, evidence_gain=0.01, quality_margin=0.015, impostor_tail=0.0067
+                cls(), link_similarity=0.94, evidence_gain=0.01, quality_margin=0.015, impostor_tail=0.0067,
+                single_floor=0.91,
             )
         raise ValueError(f"no clustering parameters for model {model_id!r}")
 
@@ -105,6 +111,7 @@ class ClusterParams:
         if self.impostor_tail == 0 or faces >= self.reference_faces or faces < 2:
             return self
         floor = self.link_similarity - self.evidence_gain
-        single = max(floor, self.link_similarity + self.impostor_tail * math.log(faces / self.reference_faces))
+        single = max(floor, self.single_floor, self.link_similarity + self.impostor_tail * math.log(faces / self.reference_faces))
+        single = min(single, self.link_similarity)
         # The floor for large groups stays where it was: only chance look-alikes scale with N.
         return replace(self, link_similarity=single, evidence_gain=single - floor)
