@@ -17,7 +17,7 @@ import numpy as np
 from .db import DB_FILENAME, LibraryError, connect, from_blob, now
 from .ingest import IngestWriter, is_dirty, transaction
 from .interop import InteropActions
-from .persons import drop_empty_persons, recluster
+from .persons import drop_empty_persons, new_person, recluster
 from .records import FaceInfo, FileError, PersonSummary, ScanReport
 from .review import ReviewActions
 from .rights import RightsActions
@@ -289,13 +289,10 @@ class Library(ReviewActions, RightsActions, InteropActions):
         """Confirm a face as ``person`` (``None``: a new person of its own). Returns the person id."""
         self._face(face_id)
         with transaction(self.conn):
-            if person is None:
-                pid = self.conn.execute("INSERT INTO persons(created_at) VALUES (?)", (now(),)).lastrowid
-            else:
-                pid = self.resolve_person(person)
+            pid = new_person(self.conn, now()) if person is None else self.resolve_person(person)
             self._confirm(face_id, pid)
             drop_empty_persons(self.conn)
-        return int(pid)  # type: ignore[arg-type]
+        return pid
 
     def confirm(self, face_id: int, person: str | int) -> None:
         """"Yes, this is them": the face is confirmed to the person."""

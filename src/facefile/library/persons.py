@@ -62,9 +62,7 @@ def recluster(conn: sqlite3.Connection, model_id: str, params: ClusterParams | N
         stamp = now()
         person_of_cluster: list[int] = []
         for existing in result.person_of_cluster:
-            if existing is None:
-                existing = conn.execute("INSERT INTO persons(created_at) VALUES (?)", (stamp,)).lastrowid
-            person_of_cluster.append(int(existing))
+            person_of_cluster.append(new_person(conn, stamp) if existing is None else int(existing))
         updates, removals = [], []
         for i, label in enumerate(result.labels):
             if i in confirmed:
@@ -86,6 +84,13 @@ def recluster(conn: sqlite3.Connection, model_id: str, params: ClusterParams | N
         drop_empty_persons(conn)
         mark_dirty(conn, False)
     return conn.execute("SELECT COUNT(*) FROM persons").fetchone()[0]
+
+
+def new_person(conn: sqlite3.Connection, stamp: str) -> int:
+    """A new, unnamed person (in the caller's transaction); its id is never reused."""
+    pid = conn.execute("INSERT INTO persons(created_at) VALUES (?)", (stamp,)).lastrowid
+    assert pid is not None
+    return pid
 
 
 def drop_empty_persons(conn: sqlite3.Connection) -> None:
