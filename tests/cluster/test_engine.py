@@ -173,7 +173,7 @@ def test_same_input_same_answer() -> None:
 def test_low_quality_face_needs_stronger_evidence() -> None:
     X = np.zeros((2, 8), np.float32)
     X[0, 0] = 1.0
-    X[1, :2] = 0.52, np.sqrt(1 - 0.52**2)  # similarity 0.52: enough for two sharp faces
+    X[1, :2] = 0.47, np.sqrt(1 - 0.47**2)  # similarity 0.47: enough for two sharp faces
     sharp = cluster_faces(X, np.arange(2), quality=np.array([1.0, 0.9]), params=FIXED)
     blurred = cluster_faces(X, np.arange(2), quality=np.array([1.0, 0.0]), params=FIXED)
     unknown = cluster_faces(X, np.arange(2), quality=np.array([1.0, np.nan]), params=FIXED)
