@@ -44,6 +44,7 @@ test: install-dev system-deps
 
 bench: install-dev
 	$(FF) bench scan --data "$(DATA)"
+	$(FF) bench quality --data "$(DATA)"
 
 lint: install-dev
 	$(VENV)/bin/ruff check src tests
