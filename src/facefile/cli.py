@@ -349,6 +349,19 @@ def bench_scan(data: Path, photos: int, backend: str | None, workers: int | None
     click.echo(run(data, photos=photos, backend=backend, workers=workers))
 
 
+@bench.command("speed")
+@click.option("--data", type=click.Path(exists=True, file_okay=False, path_type=Path), default=Path("../shared/data"),
+              show_default=True, help="Folder with lfw_dev/ inside (read in place).")
+@click.option("--photos", type=int, default=40, show_default=True, help="12 MP photos to generate.")
+@click.option("--workers", type=int, default=2, show_default=True)
+@click.option("--no-face-recognition", is_flag=True, help="Skip the face_recognition library's pipeline.")
+def bench_speed(data: Path, photos: int, workers: int, no_face_recognition: bool) -> None:
+    """Scan speed on 12 MP photos against the face_recognition library (same inputs, one run)."""
+    from .bench.speed import run
+
+    click.echo(run(data, photos=photos, workers=workers, include_face_recognition=not no_face_recognition))
+
+
 @bench.command("quality")
 @click.option("--data", type=click.Path(exists=True, file_okay=False, path_type=Path), default=Path("../shared/data"),
               show_default=True, help="Folder with lfw_dev/ and masked_dev/ inside (read in place).")
