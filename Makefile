@@ -22,7 +22,7 @@ $(VENV)/.installed: pyproject.toml
 	touch $@
 
 $(VENV)/.installed-dev: $(VENV)/.installed
-	$(PY) -m pip install -q -e '.[dlib,bench,dev]'
+	$(PY) -m pip install -q -e '.[dlib,bench,dev,ray]'
 	touch $@
 
 run: install

@@ -1,0 +1,69 @@
+"""Decode, detect and embed as Ray actors; results stream back to the one SQLite writer.
+
+The per-file work is ``facefile.scan.process_file``, the very function local workers run, so the
+two paths cannot drift apart. Each actor loads the models once (``init_worker``) and takes one
+file at a time from ``ActorPool.map_unordered``, which submits a new file only when an actor is
+free: back-pressure, so a million-file scan never queues a million tasks. Files must be on a path
+every node can read (NFS, a shared mount), since only paths travel, never pixels.
+
+Ray is an optional extra (``pip install 'facefile[ray]'``). Its usage statistics are switched off
+before it starts: facefile never phones home, and neither does Ray on its behalf.
+"""
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator, Sequence
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from ..library.records import ImageResult
+    from ..scan import FileTask
+
+LOCAL = "local"  # `--ray` without an address: start a Ray instance on this machine
+
+
+def _ray():  # noqa: ANN202 - the ray module, imported on demand
+    os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")
+    try:
+        import ray
+    except ImportError as exc:
+        raise RuntimeError("scanning with --ray needs Ray: pip install 'facefile[ray]'") from exc
+    return ray
+
+
+def start(address: str | None, workers: int) -> int:
+    """Connect to the cluster at ``address`` (or start a local one); returns the actors to use."""
+    ray = _ray()
+    if not ray.is_initialized():
+        if address in (None, LOCAL):
+            ray.init(num_cpus=workers, include_dashboard=False, log_to_driver=False, configure_logging=False)
+        else:
+            ray.init(address=address, include_dashboard=False, log_to_driver=False, configure_logging=False)
+    cpus = int(ray.cluster_resources().get("CPU", workers))
+    return max(1, min(workers, cpus) if address in (None, LOCAL) else cpus)
+
+
+def ray_results(
+    tasks: Sequence[FileTask], backend_name: str, known_hashes: frozenset[str], max_side: int,
+    *, address: str | None = None, workers: int = 2,
+) -> Iterator[ImageResult]:
+    """``process_file`` of every task, on Ray actors, in completion order."""
+    ray = _ray()
+    from ray.util import ActorPool
+
+    from ..scan import init_worker, process_file
+
+    @ray.remote(num_cpus=1)
+    class FaceWorker:
+        def __init__(self) -> None:
+            init_worker(backend_name, known_hashes, max_side, in_pool=True)
+
+        def process(self, task: FileTask) -> ImageResult:
+            return process_file(task)
+
+    actors = [FaceWorker.remote() for _ in range(start(address, workers))]  # type: ignore[attr-defined]
+    try:
+        yield from ActorPool(actors).map_unordered(lambda actor, task: actor.process.remote(task), list(tasks))
+    finally:
+        for actor in actors:
+            ray.kill(actor)
