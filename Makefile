@@ -28,6 +28,7 @@ $(VENV)/.installed-dev: $(VENV)/.installed
 run: install
 	@test -n "$(PHOTOS)" || { echo "usage: make run PHOTOS=/path/to/photos [LIBRARY=/path/to/library]"; exit 2; }
 	$(FF) scan "$(PHOTOS)" $(if $(LIBRARY),--library "$(LIBRARY)") || test $$? -eq 3
+	$(FF) serve --library "$(or $(LIBRARY),$(PHOTOS)/.facefile)"
 
 # Debian packages the tests drive: Chromium (browser tests through Playwright; Playwright's own
 # browser download cannot work offline) and exiftool (XMP round trips). CI runs as root.
@@ -49,6 +50,10 @@ bench: install-dev
 	$(FF) bench scan --data "$(DATA)"
 	$(FF) bench speed --data "$(DATA)"
 	$(FF) bench quality --data "$(DATA)"
+	$(FF) bench quality --video --data "$(DATA)"
+	$(FF) bench ui
+	$(FF) bench xmp
+	$(FF) bench crash --data "$(DATA)"
 
 lint: install-dev
 	$(VENV)/bin/ruff check src tests

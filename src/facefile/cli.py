@@ -10,6 +10,7 @@ from typing import Any, TypeVar
 
 import click
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from .library import Library, LibraryError
@@ -70,13 +71,16 @@ def main() -> None:
 @library_option
 @click.option("--backend", type=click.Choice(["opencv", "dlib"]), default=None, help="Face models (default opencv).")
 @click.option("--workers", type=int, default=None, help="Worker processes (default: all cores).")
+@click.option("--ray", "ray_address", is_flag=False, flag_value="local", default=None, metavar="[ADDRESS]",
+              help="Run decode/detect/embed on Ray: a cluster ADDRESS, or a local Ray instance without one.")
 @click.option("--quiet", is_flag=True, help="No progress bars and no people table.")
 @fail_on_library_error
-def scan(folder: Path, library_path: Path | None, backend: str | None, workers: int | None, quiet: bool) -> None:
+def scan(folder: Path, library_path: Path | None, backend: str | None, workers: int | None,
+         ray_address: str | None, quiet: bool) -> None:
     """Scan FOLDER (recursively) into the library; only new or changed files are processed."""
     with open_library(library_path, folder, create=True) as lib:
         with RichProgress(console, enabled=not quiet) as progress:
-            report = lib.scan(folder, backend=backend, workers=workers, progress=progress)
+            report = lib.scan(folder, backend=backend, workers=workers, progress=progress, ray=ray_address)
         console.print(
             f"{report.files_seen} files: {report.files_new} new, {report.files_moved} moved or duplicate, "
             f"{report.files_unchanged} unchanged, {report.files_gone} gone, {report.errors} failed; "
@@ -133,7 +137,7 @@ def render_people(people: list[Any], limit: int | None = None) -> None:
     table = Table("id", "name", "faces", "photos", "first", "last", box=None)
     for p in people[:limit]:
         table.add_row(
-            str(p.id), (p.name or "") + (" (hidden)" if p.hidden else ""), str(p.faces), str(p.photos),
+            str(p.id), escape(p.name or "") + (" (hidden)" if p.hidden else ""), str(p.faces), str(p.photos),
             (p.first_date or "")[:10], (p.last_date or "")[:10],
         )
     out.print(table)
@@ -169,11 +173,11 @@ def show(person: str, library_path: Path | None, as_json: bool) -> None:
         if as_json:
             out.print_json(data={"person": asdict(summary), "faces": [asdict(f) for f in faces]})
             return
-        out.print(f"[bold]{summary.label}[/] (id {summary.id}): {summary.faces} faces in {summary.photos} photos")
+        out.print(f"[bold]{escape(summary.label)}[/] (id {summary.id}): {summary.faces} faces in {summary.photos} photos")
         table = Table("face", "path", "box", "score", "quality", "how", "date", box=None)
         for f in faces:
             table.add_row(
-                str(f.id), f.path, ",".join(f"{v:.0f}" for v in f.box), f"{f.det_score:.2f}",
+                str(f.id), escape(f.path), ",".join(f"{v:.0f}" for v in f.box), f"{f.det_score:.2f}",
                 f"{f.quality:.2f}", f.provenance or "", (f.taken_at or "")[:10],
             )
         out.print(table)
@@ -191,7 +195,7 @@ def errors(library_path: Path | None, as_json: bool) -> None:
             out.print_json(data=[asdict(e) for e in found])
             return
         for e in found:
-            out.print(f"{e.path}: {e.reason}")
+            out.print(f"{e.path}: {e.reason}", markup=False)
         console.print(f"{len(found)} files failed")
 
 
@@ -222,7 +226,7 @@ def name(person: str, name: str, library_path: Path | None) -> None:
     """Give PERSON a NAME ("" removes it)."""
     with open_library(library_path) as lib:
         p = lib.name(person, name)
-        out.print(f"person {p.id} is now {p.label!r}")
+        out.print(f"person {p.id} is now {p.label!r}", markup=False)
 
 
 @main.command()
@@ -234,7 +238,7 @@ def merge(keep: str, others: tuple[str, ...], library_path: Path | None) -> None
     """Merge OTHERS into KEEP: they are one person, now and after every re-cluster."""
     with open_library(library_path) as lib:
         p = lib.merge(keep, *others)
-        out.print(f"{p.label} (id {p.id}): {p.faces} faces in {p.photos} photos")
+        out.print(f"{p.label} (id {p.id}): {p.faces} faces in {p.photos} photos", markup=False)
 
 
 @main.command()
@@ -270,7 +274,7 @@ def hide(person: str, undo: bool, library_path: Path | None) -> None:
     """Hide PERSON from `people` and exports (strangers, posters, statues)."""
     with open_library(library_path) as lib:
         p = lib.hide(person, not undo)
-        out.print(f"{p.label} is {'hidden' if p.hidden else 'visible'}")
+        out.print(f"{p.label} is {'hidden' if p.hidden else 'visible'}", markup=False)
 
 
 # ---------------------------------------------------------------------- export and models
@@ -278,7 +282,7 @@ def hide(person: str, undo: bool, library_path: Path | None) -> None:
 
 @main.command()
 @library_option
-@click.option("--format", "fmt", type=click.Choice(["json"]), default="json", show_default=True)
+@click.option("--format", "fmt", type=click.Choice(["json", "csv"]), default="json", show_default=True)
 @click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="Write to this file instead of standard output.")
 @click.option("--folders", type=click.Path(file_okay=False, path_type=Path), default=None,
@@ -290,6 +294,14 @@ def export(library_path: Path | None, fmt: str, output: Path | None, folders: Pa
         if folders is not None:
             n = lib.export_folders(folders)
             console.print(f"{n} links in {folders}")
+            return
+        if fmt == "csv":
+            if output is None:
+                lib.export_csv(sys.stdout)
+            else:
+                with output.open("w", newline="", encoding="utf-8") as f:
+                    lib.export_csv(f)
+                console.print(f"wrote {output}")
             return
         text = json.dumps(lib.export_faces(), indent=1, ensure_ascii=False)
         if output is None:
@@ -362,6 +374,24 @@ def bench_speed(data: Path, photos: int, workers: int, no_face_recognition: bool
     click.echo(run(data, photos=photos, workers=workers, include_face_recognition=not no_face_recognition))
 
 
+@bench.command("ui")
+@click.option("--persons", type=int, default=5000, show_default=True)
+def bench_ui(persons: int) -> None:
+    """Server time of the People page and of the next review question on a synthetic library."""
+    from .bench.ui_bench import run
+
+    click.echo(run(persons=persons))
+
+
+@bench.command("xmp")
+@click.option("--photos", type=int, default=10_000, show_default=True)
+def bench_xmp(photos: int) -> None:
+    """Time to write XMP face regions for PHOTOS photos (sidecars and embedded)."""
+    from .bench.xmp_write import run
+
+    click.echo(run(photos=photos))
+
+
 @bench.command("quality")
 @click.option("--data", type=click.Path(exists=True, file_okay=False, path_type=Path), default=Path("../shared/data"),
               show_default=True, help="Folder with lfw_dev/ and masked_dev/ inside (read in place).")
@@ -369,9 +399,16 @@ def bench_speed(data: Path, photos: int, workers: int, no_face_recognition: bool
               "groups, replay, corrections (repeatable; default: all).")
 @click.option("--backend", type=click.Choice(["opencv", "dlib"]), default="opencv", show_default=True)
 @click.option("--workers", type=int, default=None, help="Embedding processes (default: all cores).")
-def bench_quality(data: Path, sets: tuple[str, ...], backend: str, workers: int | None) -> None:
+@click.option("--video", is_flag=True, help="Instead: faces in generated videos (recall, faces per appearance, BCubed F).")
+def bench_quality(data: Path, sets: tuple[str, ...], backend: str, workers: int | None, video: bool) -> None:
     """Person quality of facefile and every baseline on the same embeddings: tables and key=value lines."""
     from .bench.quality_run import run
+
+    if video:
+        from .bench import video as video_bench
+
+        click.echo(video_bench.run(data, workers=workers or 2))
+        return
 
     with RichProgress(console) as progress:
         for block in run(data, sets or None, backend=backend, workers=workers, progress=progress):

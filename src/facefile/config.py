@@ -22,3 +22,5 @@ class ScanConfig:
     # Below this many files to process, starting worker processes (each loads the models) costs
     # more than it saves.
     min_files_for_pool: int = 24
+    # A Ray cluster address ("local": start one here) to run the per-file work on, or None.
+    ray_address: str | None = None

@@ -77,7 +77,7 @@ def init_worker(backend_name: str, known_hashes: frozenset[str], max_side: int, 
 
 def process_file(task: FileTask) -> ImageResult:
     """Everything one file needs that is not a database write. Never raises for a bad file."""
-    from .media import MediaError, decode, hash_file
+    from .media import VIDEO_EXTENSIONS, MediaError, decode, hash_file
     from .vision.quality import face_quality
 
     result = ImageResult(path=task.stored_path, size=task.size, mtime_ns=task.mtime_ns)
@@ -86,8 +86,13 @@ def process_file(task: FileTask) -> ImageResult:
         if result.content_hash in _known_hashes:
             result.known_image = True
             return result
-        image = decode(Path(task.path), max_side=_max_side)
         assert _backend is not None, "init_worker() was not called"
+        if Path(task.path).suffix.lower() in VIDEO_EXTENSIONS:
+            from .scan_video import process_video
+
+            process_video(Path(task.path), result, _backend)
+            return result
+        image = decode(Path(task.path), max_side=_max_side)
         found = _backend.detector.detect(image.pixels)
         vectors = _backend.embedder.embed(image.pixels, found) if found else []
         result.faces = [
@@ -100,6 +105,10 @@ def process_file(task: FileTask) -> ImageResult:
             )
             for face, vector in zip(found, vectors, strict=True)
         ]
+        # Names other photo tools stored in the photo or its sidecar become confirmations.
+        from .scan_xmp import named_faces
+
+        result.faces = named_faces(Path(task.path), image, result.faces, _backend)
         result.width, result.height = image.width, image.height
         # EXIF times are the camera's local wall-clock time without a zone; the file time fallback is
         # given the same form (local, naive) so dates sort and compare as one kind.
@@ -126,13 +135,14 @@ def run_scan(
     workers: int | None = None,
     progress: ScanProgress | None = None,
     config: ScanConfig | None = None,
+    ray: str | None = None,
 ) -> ScanReport:
     from .vision import DEFAULT_BACKEND, model_id_of
 
-    config = config or ScanConfig(backend=backend or DEFAULT_BACKEND)
+    config = config or ScanConfig(backend=backend or DEFAULT_BACKEND, ray_address=ray)
     backend_name = backend or config.backend
     workers = workers or config.workers
-    progress = progress or _Silent()
+    progress = lib.scan_progress_recorder(progress or _Silent())
     folder = folder.expanduser()
     if not folder.is_dir():
         raise FileNotFoundError(f"{folder} is not a folder")
@@ -153,6 +163,9 @@ def run_scan(
         tasks, seen, unreadable_dirs = _discover(lib, folder, writer, progress, report)
         if tasks:
             _process_all(lib, writer, tasks, backend_name, workers, config, progress, report)
+        # Names read from XMP regions were queued with their faces; confirm them (also any left
+        # queued by an earlier scan that was killed before this step).
+        lib.apply_imported_names()
         gone = _gone_paths(lib, folder, writer.all_paths(), seen, unreadable_dirs)
         report.files_gone = writer.remove_paths(gone)
         if lib.needs_recluster():
@@ -183,6 +196,7 @@ def _discover(
 ) -> tuple[list[FileTask], set[str], list[str]]:
     """Files to process (new or changed), every path seen, and folders that could not be read."""
     from .media import discover
+    from .media.discover import MEDIA_EXTENSIONS
 
     progress.stage("Looking for photos")
     unreadable_dirs: list[str] = []
@@ -193,7 +207,7 @@ def _discover(
     def unreadable(path: Path, _reason: str) -> None:
         unreadable_dirs.append(lib.rel_path(Path(path)))
 
-    for found in discover(folder, skip=[lib.folder], on_error=unreadable):
+    for found in discover(folder, skip=[lib.folder], on_error=unreadable, extensions=MEDIA_EXTENSIONS):
         stored = lib.rel_path(found.path)
         seen.add(stored)
         report.files_seen += 1
@@ -245,6 +259,12 @@ def _process_all(
 def _results(
     tasks: list[FileTask], backend_name: str, known_hashes: frozenset[str], workers: int, config: ScanConfig
 ) -> Iterator[ImageResult]:
+    if config.ray_address is not None:
+        from .distributed.ray_scan import ray_results
+
+        yield from ray_results(tasks, backend_name, known_hashes, config.max_side,
+                               address=config.ray_address, workers=workers)
+        return
     if workers <= 1 or len(tasks) < config.min_files_for_pool:
         init_worker(backend_name, known_hashes, config.max_side, in_pool=False)
         for task in tasks:

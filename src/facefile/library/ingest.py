@@ -5,12 +5,14 @@ A batch is one transaction, so a kill at any moment leaves whole files either st
 """
 from __future__ import annotations
 
+import re
 import sqlite3
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 
 from .db import now, to_blob
-from .records import ImageResult
+from .records import NO_EMBEDDING_MODEL, FaceRecord, ImageResult
+from .rights_filter import WithheldFaces
 
 DIRTY_KEY = "persons_dirty"  # set when faces came or went: persons need a re-cluster
 
@@ -40,12 +42,48 @@ def is_dirty(conn: sqlite3.Connection) -> bool:
     return bool(row and row[0] == "1")
 
 
+def stored_path(path: str) -> str:
+    """How a file path is written to SQLite. A file name that is not UTF-8 reaches Python with its
+    undecodable bytes as lone surrogates (PEP 383), which SQLite cannot store: those bytes are
+    written as ``\\xNN`` escapes instead, readable in `facefile errors` and exports."""
+    try:
+        path.encode("utf-8")
+        return path
+    except UnicodeEncodeError:
+        try:
+            return path.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+        except UnicodeEncodeError:  # a surrogate no file system produced: keep it visible
+            return path.encode("utf-8", "backslashreplace").decode("utf-8")
+
+
+_ESCAPED_BYTE = re.compile(r"\\x([89a-f][0-9a-f])")
+
+
+def disk_path(stored: str) -> str:
+    """The inverse of ``stored_path``: the name as ``os`` functions and discovery give it. (A UTF-8
+    name that literally contains ``\\x80``..``\\xff`` is misread; no camera writes such names.)"""
+    if "\\x" not in stored:
+        return stored
+    return _ESCAPED_BYTE.sub(lambda m: chr(0xDC00 + int(m[1], 16)), stored)
+
+
 class IngestWriter:
     """The single writer of a scan."""
 
     def __init__(self, conn: sqlite3.Connection, model_id: str) -> None:
         self.conn = conn
         self.model_id = model_id
+        self.close_stale_scans()
+
+    def close_stale_scans(self) -> int:
+        """A scan killed hard (SIGKILL, power cut) leaves its row 'running'; a new writer marks such
+        rows 'interrupted' (finished_at stays unknown). A scan still running in another process
+        would be marked too, and sets its own row when it finishes."""
+        sql = "UPDATE scans SET status = 'interrupted' WHERE status = 'running'"
+        if self.conn.in_transaction:
+            return self.conn.execute(sql).rowcount
+        with transaction(self.conn):
+            return self.conn.execute(sql).rowcount
 
     # ------------------------------------------------------------------ what is already known
 
@@ -53,7 +91,7 @@ class IngestWriter:
         """path -> (size, mtime_ns) of files that need no work: processed with this model, or
         failed before with the same size and time (a broken file is not retried until it changes)."""
         known = {
-            path: (size, mtime)
+            disk_path(path): (size, mtime)
             for path, size, mtime in self.conn.execute(
                 "SELECT f.path, f.size, f.mtime_ns FROM files f JOIN images i ON i.id = f.image_id "
                 "WHERE i.model_id = ?",
@@ -61,7 +99,7 @@ class IngestWriter:
             )
         }
         for path, size, mtime in self.conn.execute("SELECT path, size, mtime_ns FROM file_errors"):
-            known.setdefault(path, (size, mtime))
+            known.setdefault(disk_path(path), (size, mtime))
         return known
 
     def known_hashes(self) -> set[str]:
@@ -69,8 +107,8 @@ class IngestWriter:
         return {h for (h,) in self.conn.execute("SELECT content_hash FROM images WHERE model_id = ?", (self.model_id,))}
 
     def all_paths(self) -> set[str]:
-        paths = {p for (p,) in self.conn.execute("SELECT path FROM files")}
-        return paths | {p for (p,) in self.conn.execute("SELECT path FROM file_errors")}
+        paths = {disk_path(p) for (p,) in self.conn.execute("SELECT path FROM files")}
+        return paths | {disk_path(p) for (p,) in self.conn.execute("SELECT path FROM file_errors")}
 
     # ------------------------------------------------------------------ writes
 
@@ -78,25 +116,30 @@ class IngestWriter:
         """Store a batch of results in one transaction; returns (faces added, errors)."""
         faces_added = errors = 0
         with transaction(self.conn):
+            # Forgotten faces and opt-outs (rights_filter.py), read inside the transaction so an
+            # erasure committed by another process a moment ago already applies.
+            withheld = WithheldFaces.load(self.conn, self.model_id)
             for result in results:
                 if result.error is not None:
                     self._store_error(result)
                     errors += 1
                 else:
-                    faces_added += self._store_image(result)
+                    faces_added += self._store_image(result, withheld)
         return faces_added, errors
 
     def _store_error(self, r: ImageResult) -> None:
-        self.conn.execute("DELETE FROM files WHERE path = ?", (r.path,))
+        path = stored_path(r.path)
+        self.conn.execute("DELETE FROM files WHERE path = ?", (path,))
         self.conn.execute(
             "INSERT INTO file_errors(path, size, mtime_ns, reason, failed_at) VALUES (?, ?, ?, ?, ?) "
             "ON CONFLICT(path) DO UPDATE SET size = excluded.size, mtime_ns = excluded.mtime_ns, "
             "reason = excluded.reason, failed_at = excluded.failed_at",
-            (r.path, r.size, r.mtime_ns, r.error, now()),
+            (path, r.size, r.mtime_ns, r.error, now()),
         )
 
-    def _store_image(self, r: ImageResult) -> int:
-        self.conn.execute("DELETE FROM file_errors WHERE path = ?", (r.path,))
+    def _store_image(self, r: ImageResult, withheld: WithheldFaces | None = None) -> int:
+        path = stored_path(r.path)
+        self.conn.execute("DELETE FROM file_errors WHERE path = ?", (path,))
         row = self.conn.execute(
             "SELECT id, model_id FROM images WHERE content_hash = ?", (r.content_hash,)
         ).fetchone()
@@ -119,30 +162,45 @@ class IngestWriter:
                     "VALUES (?, ?, ?, ?, ?, ?)",
                     (r.content_hash, r.width, r.height, r.taken_at, self.model_id, now()),
                 ).lastrowid
-            self.conn.executemany(
-                "INSERT INTO faces(image_id, x1, y1, x2, y2, landmarks, det_score, quality, model_id, embedding) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                [
-                    (image_id, *map(float, f.box), to_blob(f.landmarks), float(f.det_score), float(f.quality),
-                     self.model_id, to_blob(f.embedding))
-                    for f in r.faces
-                ],
-            )
-            added = len(r.faces)
+            faces = r.faces
+            if withheld is not None and r.content_hash is not None:
+                faces = [f for f in faces if not withheld.withhold(r.content_hash, f)]
+            self._insert_faces(image_id, faces)
+            added = len(faces)
             mark_dirty(self.conn)
         self.conn.execute(
             "INSERT INTO files(path, image_id, size, mtime_ns) VALUES (?, ?, ?, ?) "
             "ON CONFLICT(path) DO UPDATE SET image_id = excluded.image_id, size = excluded.size, "
             "mtime_ns = excluded.mtime_ns",
-            (r.path, image_id, r.size, r.mtime_ns),
+            (path, image_id, r.size, r.mtime_ns),
         )
         return added
+
+    def _insert_faces(self, image_id: int, faces: list[FaceRecord]) -> None:
+        """Faces of a new image or video. A face without embedding (a named XMP region no face was
+        found in) gets NO_EMBEDDING_MODEL, so the engine never clusters it. Names from XMP regions
+        are queued in ``xmp_names`` in this same transaction; ``Library.apply_imported_names`` turns
+        them into confirmations (a kill in between leaves them queued, never lost)."""
+        for f in faces:
+            face_id = self.conn.execute(
+                "INSERT INTO faces(image_id, x1, y1, x2, y2, landmarks, det_score, quality, model_id, embedding, "
+                "source, video_start_s, video_end_s, video_frame_s) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (image_id, *map(float, f.box), to_blob(f.landmarks), float(f.det_score), float(f.quality),
+                 self.model_id if len(f.embedding) else NO_EMBEDDING_MODEL, to_blob(f.embedding), f.source,
+                 f.video_start_s, f.video_end_s, f.video_frame_s),
+            ).lastrowid
+            if f.imported_name is not None:
+                self.conn.execute(
+                    "INSERT OR IGNORE INTO xmp_names(face_id, name, kind, origin, status, imported_at) "
+                    "VALUES (?, ?, ?, ?, 'pending', ?)",
+                    (face_id, f.imported_name.name, f.imported_name.kind, f.imported_name.origin, now()),
+                )
 
     def remove_paths(self, paths: Iterable[str]) -> int:
         """Forget files that are gone from disk; their faces leave with the last copy of the image."""
         paths = list(paths)
         with transaction(self.conn):
-            for path in paths:
+            for path in map(stored_path, paths):
                 self.conn.execute("DELETE FROM files WHERE path = ?", (path,))
                 self.conn.execute("DELETE FROM file_errors WHERE path = ?", (path,))
             self.purge_orphans()

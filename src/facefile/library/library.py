@@ -100,12 +100,13 @@ class Library(ReviewActions, RightsActions, InteropActions):
         backend: str | None = None,
         workers: int | None = None,
         progress: Any = None,
+        ray: str | None = None,
     ) -> ScanReport:
         """Bring the library up to date with ``folder``: new faces in, gone files out, persons
         re-clustered. Resumable: an interrupted scan keeps what it stored and the next one goes on."""
         from ..scan import run_scan  # the pipeline imports vision and media; keep opening cheap
 
-        return run_scan(self, Path(folder), backend=backend, workers=workers, progress=progress)
+        return run_scan(self, Path(folder), backend=backend, workers=workers, progress=progress, ray=ray)
 
     def writer(self, model_id: str) -> IngestWriter:
         return IngestWriter(self.conn, model_id)

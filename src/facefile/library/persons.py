@@ -10,7 +10,7 @@ import sqlite3
 
 import numpy as np
 
-from ..cluster import ClusterParams, Constraints, cluster_faces
+from ..cluster import Assignment, ClusterParams, Constraints, cluster_faces
 from .db import now
 from .ingest import mark_dirty, transaction
 
@@ -18,7 +18,10 @@ from .ingest import mark_dirty, transaction
 def load_faces(conn: sqlite3.Connection, model_id: str) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """(face ids, image ids, quality, embeddings) of every face of one model, in face id order."""
     rows = conn.execute(
-        "SELECT id, image_id, quality, embedding FROM faces WHERE model_id = ? ORDER BY id", (model_id,)
+        # Faces of one photo are different people, but the tracks of one video are not: a person
+        # may leave the frame and come back. Each video track counts as a photo of its own.
+        "SELECT id, CASE WHEN video_start_s IS NULL THEN image_id ELSE -id END, quality, embedding "
+        "FROM faces WHERE model_id = ? ORDER BY id", (model_id,)
     ).fetchall()
     if not rows:
         return np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0, np.float32), np.zeros((0, 0), np.float32)
@@ -30,8 +33,41 @@ def load_faces(conn: sqlite3.Connection, model_id: str) -> tuple[np.ndarray, np.
     return ids, images, quality, embeddings
 
 
+# A re-cluster reads, clusters (seconds on a large library) and writes. Edits other connections
+# commit in between (a rename, a merge, a move from the web UI while a scan ends) must not be
+# overwritten by a plan made before them, so the write checks `PRAGMA data_version` (it changes when
+# another connection commits) and re-plans when it moved. After OPTIMISTIC_TRIES such misses the plan
+# is made inside the write transaction, which blocks other writers only for that one run.
+OPTIMISTIC_TRIES = 3
+
+
 def recluster(conn: sqlite3.Connection, model_id: str, params: ClusterParams | None = None) -> int:
     """Re-cluster every face of ``model_id``; returns the number of persons afterwards."""
+    params = params or ClusterParams.for_model(model_id)
+    for _ in range(OPTIMISTIC_TRIES):
+        version = _data_version(conn)
+        plan = _plan(conn, model_id, params)
+        with transaction(conn):
+            if _data_version(conn) == version:
+                _apply(conn, *plan)
+                return _person_count(conn)
+    with transaction(conn):
+        _apply(conn, *_plan(conn, model_id, params))
+    return _person_count(conn)
+
+
+def _data_version(conn: sqlite3.Connection) -> int:
+    return conn.execute("PRAGMA data_version").fetchone()[0]
+
+
+def _person_count(conn: sqlite3.Connection) -> int:
+    return conn.execute("SELECT COUNT(*) FROM persons").fetchone()[0]
+
+
+def _plan(
+    conn: sqlite3.Connection, model_id: str, params: ClusterParams
+) -> tuple[np.ndarray, Assignment, dict[int, int], dict[int, int]]:
+    """Read faces and decisions and run the engine: (face ids, result, confirmed, previous)."""
     ids, images, quality, embeddings = load_faces(conn, model_id)
     index = {int(f): i for i, f in enumerate(ids)}
     confirmed: dict[int, int] = {}
@@ -56,34 +92,40 @@ def recluster(conn: sqlite3.Connection, model_id: str, params: ClusterParams | N
         quality=quality,
         constraints=Constraints(confirmed=confirmed, rejected=rejected),
         previous=previous,
-        params=params or ClusterParams.for_model(model_id),
+        params=params,
     )
-    with transaction(conn):
-        stamp = now()
-        person_of_cluster: list[int] = []
-        for existing in result.person_of_cluster:
-            person_of_cluster.append(new_person(conn, stamp) if existing is None else int(existing))
-        updates, removals = [], []
-        for i, label in enumerate(result.labels):
-            if i in confirmed:
-                continue  # the user's word stands; the engine kept it where it was told
-            face_id = int(ids[i])
-            target = person_of_cluster[label] if label >= 0 else None
-            if target is None:
-                if i in previous:
-                    removals.append((face_id,))
-            elif previous.get(i) != target:
-                updates.append((face_id, target, stamp))
-        conn.executemany("DELETE FROM assignments WHERE face_id = ?", removals)
-        conn.executemany(
-            "INSERT INTO assignments(face_id, person_id, provenance, updated_at) VALUES (?, ?, 'auto', ?) "
-            "ON CONFLICT(face_id) DO UPDATE SET person_id = excluded.person_id, provenance = 'auto', "
-            "updated_at = excluded.updated_at",
-            updates,
-        )
-        drop_empty_persons(conn)
-        mark_dirty(conn, False)
-    return conn.execute("SELECT COUNT(*) FROM persons").fetchone()[0]
+    return ids, result, confirmed, previous
+
+
+def _apply(
+    conn: sqlite3.Connection, ids: np.ndarray, result: Assignment, confirmed: dict[int, int],
+    previous: dict[int, int],
+) -> None:
+    """Write a plan (in the caller's transaction)."""
+    stamp = now()
+    person_of_cluster: list[int] = []
+    for existing in result.person_of_cluster:
+        person_of_cluster.append(new_person(conn, stamp) if existing is None else int(existing))
+    updates, removals = [], []
+    for i, label in enumerate(result.labels):
+        if i in confirmed:
+            continue  # the user's word stands; the engine kept it where it was told
+        face_id = int(ids[i])
+        target = person_of_cluster[label] if label >= 0 else None
+        if target is None:
+            if i in previous:
+                removals.append((face_id,))
+        elif previous.get(i) != target:
+            updates.append((face_id, target, stamp))
+    conn.executemany("DELETE FROM assignments WHERE face_id = ?", removals)
+    conn.executemany(
+        "INSERT INTO assignments(face_id, person_id, provenance, updated_at) VALUES (?, ?, 'auto', ?) "
+        "ON CONFLICT(face_id) DO UPDATE SET person_id = excluded.person_id, provenance = 'auto', "
+        "updated_at = excluded.updated_at",
+        updates,
+    )
+    drop_empty_persons(conn)
+    mark_dirty(conn, False)
 
 
 def new_person(conn: sqlite3.Connection, stamp: str) -> int:

@@ -5,16 +5,36 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+# The model_id of a face without embedding (a named XMP region where no face could be detected):
+# the clustering engine only takes faces of the library's model, so such faces are never clustered.
+NO_EMBEDDING_MODEL = "none"
+
+
+@dataclass(frozen=True)
+class ImportedName:
+    """A name another photo tool gave a face (an XMP face region): imported as a confirmation."""
+
+    name: str
+    kind: str  # "mwg" (Metadata Working Group regions) or "mp" (Microsoft People Tags)
+    origin: str  # "embedded" (the photo's own XMP packet) or "sidecar" (a .xmp file beside it)
+
 
 @dataclass
 class FaceRecord:
-    """One detected face of an image, in original pixel coordinates."""
+    """One face of an image or video, in original pixel coordinates (after EXIF orientation or the
+    video's rotation)."""
 
     box: tuple[float, float, float, float]
     landmarks: np.ndarray  # (5, 2) float32
     det_score: float
     quality: float
-    embedding: np.ndarray  # (dim,) float32, L2-normalised
+    embedding: np.ndarray  # (dim,) float32, L2-normalised; empty for a face without embedding
+    source: str = "detected"  # "detected", "xmp" (found in a named region's crop) or "manual"
+    imported_name: ImportedName | None = None
+    # A video face is a face track: seconds from the start where it was seen, and of the stored frame.
+    video_start_s: float | None = None
+    video_end_s: float | None = None
+    video_frame_s: float | None = None
 
 
 @dataclass
@@ -60,6 +80,10 @@ class FaceInfo:
     provenance: str | None
     taken_at: str | None
     image_size: tuple[int, int]  # original width, height of the photo the face is in
+    source: str = "detected"  # see FaceRecord.source
+    video_start_s: float | None = None  # a face track of a video: when it is on screen (seconds),
+    video_end_s: float | None = None
+    video_frame_s: float | None = None  # and the frame the box is in (media.video.read_region)
 
 
 @dataclass(frozen=True)

@@ -15,8 +15,9 @@ from facefile.media.errors import MediaError, reason_for_os_error
 IMAGE_EXTENSIONS: frozenset[str] = frozenset(
     {".jpg", ".jpeg", ".png", ".webp", ".heic", ".heif", ".tif", ".tiff", ".bmp"}
 )
-# Not discovered yet: the video reader comes later, and shares this list.
+# Read with PyAV (facefile.media.video): faces are tracked across sampled frames.
 VIDEO_EXTENSIONS: frozenset[str] = frozenset({".mp4", ".mov", ".m4v", ".mkv", ".webm", ".avi"})
+MEDIA_EXTENSIONS: frozenset[str] = IMAGE_EXTENSIONS | VIDEO_EXTENSIONS
 
 ErrorCallback = Callable[[Path, str], None]
 
@@ -45,8 +46,10 @@ def discover(
     *,
     skip: Collection[str | os.PathLike[str]] = (),
     on_error: ErrorCallback | None = None,
+    extensions: Collection[str] = IMAGE_EXTENSIONS,
 ) -> Iterator[DiscoveredFile]:
-    """Every image file under ``root``, recursively, in ``sorted(paths)`` order.
+    """Every image file under ``root``, recursively, in ``sorted(paths)`` order; pass
+    ``extensions=MEDIA_EXTENSIONS`` for photos and videos (what a scan reads).
 
     Hidden files and folders (a name starting with ".") and the folders in ``skip`` (the library
     folder) are left out. A symlinked folder is followed once: each real folder is listed at most once,
@@ -85,7 +88,7 @@ def discover(
                 visited.add(real)
                 stack.append((_sorted_entries(entry.path, report), real))
             continue
-        if os.path.splitext(entry.name)[1].lower() not in IMAGE_EXTENSIONS:
+        if os.path.splitext(entry.name)[1].lower() not in extensions:
             continue
         found = _stat_file(entry, report)
         if found is not None:

@@ -1,0 +1,281 @@
+"""Suggestions for the review UI: which person an unassigned face probably is, which unassigned faces
+look alike, and which two persons are probably one. Pure and deterministic: arrays in, ranked
+matches out; no I/O.
+
+>>> import numpy as np
+>>> members = np.array([[1, 0], [0.96, 0.28], [0, 1]], dtype=np.float32)
+>>> index = PersonIndex(members, persons=np.array([7, 7, 9]))
+>>> index.rank(np.array([0.8, 0.6], dtype=np.float32), min_similarity=0.0)[0]
+PersonMatch(person_id=7, similarity=0.868)
+
+Scores are cosine similarities between L2-normalised embeddings, compared on the same scale as the
+clustering engine's thresholds (``ClusterParams``), so a suggestion means "close to, but not over,
+what the engine would have linked on its own".
+"""
+from __future__ import annotations
+
+from collections.abc import Collection, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from .params import ClusterParams
+
+__all__ = ["MergeMatch", "PersonIndex", "PersonMatch", "SuggestParams", "similar_faces"]
+
+# Similarity matrices are computed in row blocks of at most this many cells (8 MB of float32), so
+# memory stays flat however many faces and persons a library holds.
+_BLOCK_CELLS = 2_000_000
+_MASKED = -4.0  # below any cosine similarity
+
+
+@dataclass(frozen=True)
+class SuggestParams:
+    """How similar is similar enough to ask the user.
+
+    ``min_similarity``: a face is suggested for a person when the mean similarity to that person's
+    ``nearest`` most similar faces reaches this. ``merge_similarity``: two persons are suggested as
+    one when their average-link similarity (the mean over all their cross pairs) reaches this.
+    ``group_similarity``: faces offered together for batch review are at least this similar to the
+    group's first face (the user unticks the odd ones out).
+    """
+
+    min_similarity: float = 0.313
+    merge_similarity: float = 0.30
+    group_similarity: float = 0.313
+    nearest: int = 3
+
+    def __post_init__(self) -> None:
+        for name in ("min_similarity", "merge_similarity", "group_similarity"):
+            value = getattr(self, name)
+            if not isinstance(value, (int, float)) or isinstance(value, bool) or not -1.0 <= value <= 1.0:
+                raise ValueError(f"{name} must be a number in [-1, 1], got {value!r}")
+        if not isinstance(self.nearest, int) or isinstance(self.nearest, bool) or self.nearest < 1:
+            raise ValueError(f"nearest must be a positive int, got {self.nearest!r}")
+
+    @classmethod
+    def for_model(cls, model_id: str) -> SuggestParams:
+        """Thresholds derived from the engine's: half an ``evidence_gain`` below what it links alone.
+
+        The engine links two single faces at ``single_floor`` at the lowest (SFace 0.363) and two
+        large groups at ``link_similarity - evidence_gain`` (SFace 0.35). Asking the user about
+        matches just below those finds the faces the engine was too careful with, while a margin of
+        half a gain (SFace 0.05, dlib 0.005: dlib's scale is ten times finer) keeps the questions
+        mostly answerable with "yes".
+        """
+        engine = ClusterParams.for_model(model_id)
+        margin = engine.evidence_gain / 2
+        single = round(engine.single_floor - margin, 4)  # rounded: 0.925 reads better than 0.92499999
+        return cls(
+            min_similarity=single,
+            merge_similarity=round(engine.link_similarity - engine.evidence_gain - margin, 4),
+            group_similarity=single,
+        )
+
+
+@dataclass(frozen=True)
+class PersonMatch:
+    person_id: int
+    similarity: float
+
+
+@dataclass(frozen=True)
+class MergeMatch:
+    """Two persons that are probably one. ``keep`` is the larger (the lower id on a tie)."""
+
+    keep: int
+    other: int
+    similarity: float
+
+
+class PersonIndex:
+    """The faces of every person, grouped for fast "which person is this face?" questions.
+
+    ``vectors``: (N, d) L2-normalised embeddings of the faces assigned to persons; ``persons``: (N,)
+    the person id of each; ``photos``: optional (N,) photo ids, to leave out merges of two persons
+    seen in one photo (they cannot be one person). ``nearest``: how many of a person's most similar
+    faces a face is compared with (the mean of their similarities is the score: robust to one odd
+    face, and fair to a person of two faces against a person of two hundred).
+    """
+
+    def __init__(
+        self, vectors: np.ndarray, persons: np.ndarray, *, photos: np.ndarray | None = None, nearest: int = 3
+    ) -> None:
+        vectors = np.asarray(vectors, dtype=np.float32)
+        persons = np.asarray(persons, dtype=np.int64)
+        if vectors.ndim != 2 or persons.shape != (len(vectors),):
+            raise ValueError(f"vectors must be (N, d) and persons (N,), got {vectors.shape} and {persons.shape}")
+        if photos is not None and np.shape(photos) != persons.shape:
+            raise ValueError(f"photos must be (N,), got {np.shape(photos)}")
+        if nearest < 1:
+            raise ValueError(f"nearest must be positive, got {nearest}")
+        # Members sorted by person (then by input position: stable), so each person is one segment.
+        order = np.argsort(persons, kind="stable")
+        self.vectors = vectors[order]
+        self.member_persons = persons[order]
+        self.member_photos = None if photos is None else np.asarray(photos, dtype=np.int64)[order]
+        first = np.ones(len(persons), dtype=bool)
+        first[1:] = self.member_persons[1:] != self.member_persons[:-1]
+        self.starts = np.flatnonzero(first)
+        self.sizes = np.diff(np.append(self.starts, len(persons)))
+        self.person_ids = self.member_persons[self.starts]
+        self.nearest = nearest
+        self._position = {int(p): i for i, p in enumerate(self.person_ids.tolist())}
+        self._means: np.ndarray | None = None
+
+    @property
+    def means(self) -> np.ndarray:
+        """(P, d) unnormalised mean face of each person: the dot product of two means is exactly the
+        average-link similarity of the two persons. Computed on first use (only merges need it)."""
+        if self._means is None:
+            sums = np.add.reduceat(self.vectors, self.starts, axis=0) if len(self) else self.vectors[:0]
+            self._means = (sums / np.maximum(self.sizes, 1)[:, None]).astype(np.float32)
+        return self._means
+
+    def __len__(self) -> int:
+        return len(self.person_ids)
+
+    # ------------------------------------------------------------------ face -> person
+
+    def scores(self, queries: np.ndarray) -> np.ndarray:
+        """(Q, P): for each query face and person (in ``person_ids`` order), the mean similarity to
+        the person's ``nearest`` most similar faces."""
+        queries = np.atleast_2d(np.asarray(queries, dtype=np.float32))
+        out = np.zeros((len(queries), len(self)), dtype=np.float32)
+        if not len(self) or not len(queries):
+            return out
+        step = max(1, _BLOCK_CELLS // len(self.vectors))
+        for start in range(0, len(queries), step):
+            out[start:start + step] = self._block_scores(queries[start:start + step])
+        return out
+
+    def _block_scores(self, queries: np.ndarray) -> np.ndarray:
+        sims = queries @ self.vectors.T
+        total = np.zeros((len(queries), len(self)), dtype=np.float32)
+        taken = np.minimum(self.sizes, self.nearest)
+        previous = None
+        for step in range(int(taken.max())):
+            best = np.maximum.reduceat(sims, self.starts, axis=1)
+            if previous is not None:
+                # Exact ties were masked together in the step before: they count as that value again.
+                best = np.where(best <= _MASKED, previous, best)
+            total += np.where(step < taken, best, 0.0)
+            if step + 1 < taken.max():
+                sims = np.where(sims >= np.repeat(best, self.sizes, axis=1), _MASKED, sims)
+            previous = best
+        return total / taken
+
+    def best(
+        self, queries: np.ndarray, *, exclude: Sequence[Collection[int]] | None = None
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """The best person of each query: (person ids, scores); person -1 and score -inf where every
+        person is excluded. ``exclude[i]``: person ids query i must not be matched with."""
+        scores = self.scores(queries)
+        if exclude is not None:
+            self._mask(scores, exclude)
+        if not len(self):
+            return np.full(len(scores), -1, np.int64), np.full(len(scores), -np.inf, np.float32)
+        where = np.argmax(scores, axis=1)  # the first maximum: the lowest person id on a tie
+        value = scores[np.arange(len(scores)), where]
+        persons = np.where(np.isfinite(value), self.person_ids[where], -1)
+        return persons, value
+
+    def rank(
+        self,
+        query: np.ndarray,
+        *,
+        exclude: Collection[int] = (),
+        top: int = 3,
+        min_similarity: float = SuggestParams.min_similarity,
+    ) -> list[PersonMatch]:
+        """The ``top`` persons most like one face (or a group's mean face), best first, at least
+        ``min_similarity``."""
+        scores = self.scores(query)
+        self._mask(scores, [exclude])
+        row = scores[0]
+        order = np.lexsort((self.person_ids, -row))[:top]
+        return [
+            PersonMatch(int(self.person_ids[i]), round(float(row[i]), 3))
+            for i in order
+            if np.isfinite(row[i]) and row[i] >= min_similarity
+        ]
+
+    def _mask(self, scores: np.ndarray, exclude: Sequence[Collection[int]]) -> None:
+        if len(exclude) != len(scores):
+            raise ValueError(f"exclude needs one entry per query: {len(exclude)} for {len(scores)}")
+        for i, persons in enumerate(exclude):
+            for pid in persons:
+                at = self._position.get(int(pid))
+                if at is not None:
+                    scores[i, at] = -np.inf
+
+    # ------------------------------------------------------------------ person + person
+
+    def merges(
+        self,
+        *,
+        min_similarity: float = SuggestParams.merge_similarity,
+        dismissed: Collection[tuple[int, int]] = (),
+        limit: int = 20,
+    ) -> list[MergeMatch]:
+        """Pairs of persons whose average-link similarity reaches ``min_similarity``, most similar
+        first; pairs in ``dismissed`` (either order) and pairs seen together in one photo are left out."""
+        gone = {(min(a, b), max(a, b)) for a, b in dismissed}
+        found: list[tuple[float, int, int]] = []
+        step = max(1, _BLOCK_CELLS // max(1, len(self)))
+        for start in range(0, len(self), step):
+            sims = self.means[start:start + step] @ self.means.T
+            rows, cols = np.nonzero(sims >= min_similarity)
+            keep = cols > rows + start  # each pair once, never a person with itself
+            for r, c in zip(rows[keep], cols[keep], strict=True):
+                found.append((-float(sims[r, c]), r + start, int(c)))
+        found.sort(key=lambda t: (t[0], int(self.person_ids[t[1]]), int(self.person_ids[t[2]])))
+        matches: list[MergeMatch] = []
+        for negative, i, j in found:
+            a, b = int(self.person_ids[i]), int(self.person_ids[j])
+            if (min(a, b), max(a, b)) in gone or self._share_a_photo(i, j):
+                continue
+            big, small = (i, j) if (self.sizes[i], -a) >= (self.sizes[j], -b) else (j, i)
+            matches.append(MergeMatch(int(self.person_ids[big]), int(self.person_ids[small]), round(-negative, 3)))
+            if len(matches) >= limit:
+                break
+        return matches
+
+    def _share_a_photo(self, i: int, j: int) -> bool:
+        if self.member_photos is None:
+            return False
+        a = self.member_photos[self.starts[i]:self.starts[i] + self.sizes[i]]
+        b = self.member_photos[self.starts[j]:self.starts[j] + self.sizes[j]]
+        return bool(np.intersect1d(a, b).size)
+
+
+def similar_faces(
+    seed: int,
+    vectors: np.ndarray,
+    *,
+    photos: np.ndarray | None = None,
+    min_similarity: float = SuggestParams.group_similarity,
+    limit: int = 48,
+) -> list[int]:
+    """Indices of the faces at least ``min_similarity`` like face ``seed`` (itself first, then most
+    similar first; at most one face per photo, as one person is only once in a photo), for batch
+    review of a group of look-alike unassigned faces."""
+    vectors = np.asarray(vectors, dtype=np.float32)
+    if not 0 <= seed < len(vectors):
+        raise IndexError(f"seed {seed} outside 0..{len(vectors) - 1}")
+    sims = vectors @ vectors[seed]
+    sims[seed] = np.inf
+    candidates = np.nonzero(sims >= min_similarity)[0]
+    order = candidates[np.lexsort((candidates, -sims[candidates]))]
+    chosen: list[int] = []
+    seen_photos: set[int] = set()
+    for i in order:
+        photo = None if photos is None else int(photos[i])
+        if photo is not None and photo in seen_photos:
+            continue
+        chosen.append(int(i))
+        if photo is not None:
+            seen_photos.add(photo)
+        if len(chosen) >= limit:
+            break
+    return chosen

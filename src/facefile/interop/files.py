@@ -1,0 +1,201 @@
+"""Where a photo's XMP lives on disk, read and written: its embedded packet and its ``.xmp`` sidecar.
+
+Sidecars are found under both conventions, ``photo.jpg.xmp`` (digiKam, darktable) first, then
+``photo.xmp`` (Lightroom, Capture One). When a photo has face regions in both its sidecar and its
+own packet, the sidecar wins: the photo manager that keeps a sidecar writes it, and it is usually
+the newer of the two.
+"""
+from __future__ import annotations
+
+import logging
+import os
+import tempfile
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+
+from . import jpeg
+from .regions import Rect, stored_frame_is_upright, to_stored, to_upright
+from .xmp import WrittenRegion, XmpError, read_regions
+from .xmp_write import packet_with_regions
+
+# Info, not warning: this runs in scan workers, where a warning would print over the progress bars.
+log = logging.getLogger(__name__)
+# Room left in an embedded packet for other tools to edit in place (XMP spec part 3 suggests 2 KB).
+EMBED_PADDING = 2048
+JPEG_FORMATS = {"JPEG", "MPO"}
+
+
+@dataclass(frozen=True)
+class PhotoRegion:
+    """A named face region read from a photo: ``rect`` normalised to the upright photo (0..1)."""
+
+    name: str
+    rect: Rect
+    kind: str  # "mwg" or "mp"
+    origin: str  # "embedded" or "sidecar"
+
+
+@dataclass(frozen=True)
+class PhotoHeader:
+    """What reading or writing regions needs from the image itself (header only, no pixels)."""
+
+    format: str
+    stored_size: tuple[int, int]  # width, height as stored, before EXIF orientation
+    orientation: int  # EXIF orientation 1..8 (1 when absent or bogus)
+    xmp: bytes | None  # the embedded XMP packet
+
+
+def sidecar_candidates(photo: Path) -> list[Path]:
+    return [Path(f"{photo}.xmp"), Path(f"{photo}.XMP"), photo.with_suffix(".xmp"), photo.with_suffix(".XMP")]
+
+
+def find_sidecar(photo: Path) -> Path | None:
+    for candidate in sidecar_candidates(photo):
+        if candidate != photo and candidate.is_file():
+            return candidate
+    return None
+
+
+@cache
+def _register_heif() -> None:
+    import pillow_heif
+
+    pillow_heif.register_heif_opener()
+
+
+def read_header(photo: Path) -> PhotoHeader:
+    """Format, stored size, EXIF orientation and embedded XMP of an image (OSError if unreadable)."""
+    from PIL import Image, UnidentifiedImageError
+
+    _register_heif()
+    try:
+        with Image.open(photo) as img:
+            orientation = img.getexif().get(0x0112)
+            xmp = img.info.get("xmp")
+            if isinstance(xmp, str):
+                xmp = xmp.encode("utf-8")
+            return PhotoHeader(
+                format=img.format or "",
+                stored_size=img.size,
+                orientation=orientation if isinstance(orientation, int) and 1 <= orientation <= 8 else 1,
+                xmp=xmp or None,
+            )
+    except (UnidentifiedImageError, SyntaxError, ValueError) as exc:
+        raise OSError(f"{photo}: not a readable image: {exc}") from exc
+
+
+def photo_regions(photo: Path, header: PhotoHeader | None = None) -> list[PhotoRegion]:
+    """Named face regions of a photo, upright and normalised; [] when it has none or they cannot be
+    read (a broken XMP packet never costs the photo its faces)."""
+    try:
+        header = header or read_header(photo)
+    except OSError as exc:
+        log.info("no XMP regions read from %s: %s", photo, exc)
+        return []
+    sources: list[tuple[str, bytes | None]] = []
+    sidecar = find_sidecar(photo)
+    if sidecar is not None:
+        try:
+            sources.append(("sidecar", sidecar.read_bytes()))
+        except OSError as exc:
+            log.info("cannot read %s: %s", sidecar, exc)
+    sources.append(("embedded", header.xmp))
+    for origin, packet in sources:
+        if not packet:
+            continue
+        try:
+            regions = read_regions(packet)
+        except XmpError as exc:
+            log.info("XMP of %s (%s) ignored: %s", photo, origin, exc)
+            continue
+        if regions:
+            return [_upright(r.name, r.rect, r.kind, origin, r.applied_to, header) for r in regions]
+    return []
+
+
+def _upright(name: str, rect: Rect, kind: str, origin: str, applied_to: tuple[float, float] | None,
+             header: PhotoHeader) -> PhotoRegion:
+    if not stored_frame_is_upright(applied_to, header.stored_size, header.orientation):
+        rect = to_upright(rect, header.orientation)
+    return PhotoRegion(name, rect, kind, origin)
+
+
+# ---------------------------------------------------------------------- writing
+
+
+def stored_regions(regions: list[tuple[str, Rect]], header: PhotoHeader) -> list[WrittenRegion]:
+    """Upright normalised ``(name, rect)`` pairs as MWG wants them: in the stored frame."""
+    return [WrittenRegion(name, to_stored(rect, header.orientation)) for name, rect in regions]
+
+
+def write_sidecar(photo: Path, regions: list[tuple[str, Rect]], known: list[Rect],
+                  header: PhotoHeader | None = None) -> Path:
+    """Write (or merge into) the photo's sidecar; the photo itself is only read. Returns the sidecar."""
+    header = header or read_header(photo)
+    target = find_sidecar(photo) or Path(f"{photo}.xmp")
+    existing = target.read_bytes() if target.is_file() else None
+    packet = packet_with_regions(
+        existing, stored_regions(regions, header), header.stored_size,
+        [to_stored(r, header.orientation) for r in known],
+    )
+    atomic_write(target, packet, mode_like=photo)
+    return target
+
+
+def embed_regions(photo: Path, regions: list[tuple[str, Rect]], known: list[Rect],
+                  header: PhotoHeader | None = None) -> None:
+    """Rewrite a JPEG's XMP segment in place (atomically), pixels and other metadata untouched.
+    Raises JpegError for other formats or a packet too large for one segment."""
+    header = header or read_header(photo)
+    if header.format not in JPEG_FORMATS:
+        raise jpeg.JpegError(f"{header.format or 'this format'}: only JPEG files can be written in place")
+    data = photo.read_bytes()
+    packet = packet_with_regions(
+        jpeg.read_xmp(data), stored_regions(regions, header), header.stored_size,
+        [to_stored(r, header.orientation) for r in known], padding=EMBED_PADDING,
+    )
+    atomic_write(photo, jpeg.with_xmp(data, packet))
+
+
+@dataclass(frozen=True)
+class WriteOutcome:
+    """What ``write_photo_regions`` did: where the names went, and the photo's new signature
+    (content hash, size, mtime_ns) when its bytes changed."""
+
+    embedded: bool
+    not_jpeg: bool  # embedding was asked but the format has no byte-wise writer: a sidecar instead
+    signature: tuple[str, int, int] | None = None
+
+
+def write_photo_regions(photo: Path, regions: list[tuple[str, Rect]], known: list[Rect], embed: bool) -> WriteOutcome:
+    """Named regions (upright, normalised) into the photo's sidecar, or into a JPEG when ``embed``.
+    Only files are touched (safe to run in threads); raises OSError, XmpError or JpegError."""
+    header = read_header(photo)
+    if embed and header.format in JPEG_FORMATS:
+        from ..media import hash_file
+
+        embed_regions(photo, regions, known, header)
+        st = photo.stat()
+        return WriteOutcome(True, False, (hash_file(photo), st.st_size, st.st_mtime_ns))
+    write_sidecar(photo, regions, known, header)
+    return WriteOutcome(False, embed)
+
+
+def atomic_write(path: Path, data: bytes, mode_like: Path | None = None) -> None:
+    """Write ``data`` to a hidden temporary file beside ``path``, flush it to disk, then rename it
+    over ``path``: a reader (or a crash) sees the old file or the new one, never half of either.
+    Permission bits are those of ``path`` if it exists, else of ``mode_like`` (the photo)."""
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".facefile-tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+            f.flush()
+            os.fsync(f.fileno())
+        like = path if path.exists() else mode_like
+        if like is not None:
+            os.chmod(tmp, like.stat().st_mode & 0o777)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise

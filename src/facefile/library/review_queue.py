@@ -1,0 +1,254 @@
+"""The review queues behind the People UI: "is this Anna?", groups of look-alike unassigned faces,
+"are these two persons one?". SQLite holds every answer; this module only decides what to ask next.
+
+Asking must be fast (the next question in well under 100 ms on a library of thousands of persons),
+so the expensive part, ranking every unassigned face against every person, is done once and kept
+as an order of faces to ask about. Each question is then re-checked exactly against the library as
+it is now (one face against every person, a millisecond), so an answer given a moment ago, or a
+scan committed by another process, is never contradicted by a stale ranking.
+"""
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Collection
+from dataclasses import dataclass, field
+from itertools import chain
+
+import numpy as np
+
+from ..cluster.suggest import MergeMatch, PersonIndex, PersonMatch, SuggestParams, similar_faces
+from .persons import load_faces
+
+# Seeds tried per request when looking for a group of look-alike unassigned faces: bounds the time of
+# one request on a library of mostly lone faces (each try compares one face with all unassigned).
+GROUP_SEEDS_PER_REQUEST = 64
+MERGE_CANDIDATES = 200
+
+
+@dataclass(frozen=True)
+class FaceSuggestion:
+    """One unassigned face and the persons it most resembles (best first)."""
+
+    face_id: int
+    matches: list[PersonMatch]
+    remaining: int  # faces with a suggestion still waiting, this one included (an estimate)
+
+
+@dataclass(frozen=True)
+class FaceGroup:
+    """Look-alike unassigned faces (the first is the seed) and the persons the group resembles."""
+
+    face_ids: list[int]
+    matches: list[PersonMatch]
+
+
+@dataclass
+class _Snapshot:
+    """Faces of one model as loaded (they change only when a scan or an erasure commits)."""
+
+    key: tuple[int, ...]
+    ids: np.ndarray
+    images: np.ndarray
+    quality: np.ndarray
+    vectors: np.ndarray
+    row_of: dict[int, int] = field(default_factory=dict)
+
+
+@dataclass
+class _Decisions:
+    """Assignments and rejections as they are now, as arrays over the snapshot's rows (a library of
+    100,000 faces is read in milliseconds this way; Python objects per face would take 10x longer)."""
+
+    assigned: np.ndarray  # bool per snapshot row: the face belongs to a person (hidden or not)
+    rows: np.ndarray  # snapshot rows of the assigned faces
+    persons: np.ndarray  # their persons
+    hidden: set[int]
+    rejected: dict[int, set[int]]  # face -> persons it is not
+
+    def is_assigned(self, snap: _Snapshot, face_id: int) -> bool:
+        row = snap.row_of.get(face_id)
+        return row is None or bool(self.assigned[row])
+
+    def persons_in_photo(self, snap: _Snapshot, image_id: int) -> set[int]:
+        return {int(p) for p in self.persons[snap.images[self.rows] == image_id]}
+
+
+class ReviewQueue:
+    """What to ask next, for one library connection and one face model."""
+
+    def __init__(self, conn: sqlite3.Connection, model_id: str) -> None:
+        self.conn = conn
+        self.model_id = model_id
+        self.params = SuggestParams.for_model(model_id)
+        self._snapshot: _Snapshot | None = None
+        self._face_order: list[int] | None = None
+        self._merge_order: list[MergeMatch] | None = None
+        self._changes_at_build: dict[str, int] = {}
+        self._no_group_seeds: set[int] = set()
+
+    # ------------------------------------------------------------------ questions
+
+    def next_face(self, skip: Collection[int] = ()) -> FaceSuggestion | None:
+        """The next unassigned face worth asking about, with its best matching persons."""
+        snap, decisions, index = self._current()
+        if self._face_order is None:
+            self._rank(snap, decisions, index)
+        found = self._first_match(snap, decisions, index, skip)
+        if found is None and self._changed_since("faces"):
+            self._rank(snap, decisions, index)  # answers changed the persons since the ranking: once more
+            found = self._first_match(snap, decisions, index, skip)
+        return found
+
+    def _rank(self, snap: _Snapshot, decisions: _Decisions, index: PersonIndex) -> None:
+        self._face_order = self._rank_unassigned(snap, decisions, index)
+        self._built("faces")
+
+    def _first_match(
+        self, snap: _Snapshot, decisions: _Decisions, index: PersonIndex, skip: Collection[int]
+    ) -> FaceSuggestion | None:
+        assert self._face_order is not None
+        self._face_order = [f for f in self._face_order if not decisions.is_assigned(snap, f)]
+        waiting = [f for f in self._face_order if f not in skip]
+        for position, face_id in enumerate(waiting):
+            matches = index.rank(
+                snap.vectors[snap.row_of[face_id]], exclude=self._excluded(snap, decisions, face_id),
+                min_similarity=self.params.min_similarity,
+            )
+            if matches:
+                return FaceSuggestion(face_id, matches, len(waiting) - position)
+        return None
+
+    def next_group(self, skip: Collection[int] = (), limit: int = 48) -> FaceGroup | None:
+        """A group of at least two look-alike unassigned faces (one per photo), best face first."""
+        snap, decisions, index = self._current()
+        if self._changed_since("groups"):
+            self._no_group_seeds.clear()  # rejections made new unassigned faces: old seeds may group now
+            self._built("groups")
+        rows = np.nonzero(~decisions.assigned)[0]
+        if skip:
+            rows = rows[~np.isin(snap.ids[rows], np.fromiter(skip, np.int64))]
+        if len(rows) < 2:
+            return None
+        # Sharpest faces first: they make the clearest seeds.
+        rows = rows[np.lexsort((snap.ids[rows], -snap.quality[rows]))]
+        vectors, photos = snap.vectors[rows], snap.images[rows]
+        tried = 0
+        for seed, row in enumerate(rows):
+            face_id = int(snap.ids[row])
+            if face_id in self._no_group_seeds:
+                continue
+            if tried >= GROUP_SEEDS_PER_REQUEST:
+                break
+            tried += 1
+            members = similar_faces(
+                seed, vectors, photos=photos, min_similarity=self.params.group_similarity, limit=limit
+            )
+            if len(members) < 2:
+                self._no_group_seeds.add(face_id)
+                continue
+            face_ids = [int(snap.ids[rows[m]]) for m in members]
+            mean = vectors[members].mean(axis=0)
+            excluded = set().union(*(self._excluded(snap, decisions, f) for f in face_ids))
+            matches = index.rank(
+                mean / np.linalg.norm(mean), exclude=excluded, min_similarity=self.params.min_similarity
+            )
+            return FaceGroup(face_ids, matches)
+        return None
+
+    def next_merge(
+        self, skip: Collection[tuple[int, int]] = (), dismissed: Collection[tuple[int, int]] = ()
+    ) -> MergeMatch | None:
+        """Two persons that are probably one, most similar first."""
+        _, decisions, index = self._current()
+        unwanted = {(min(a, b), max(a, b)) for a, b in [*skip, *dismissed]}
+        visible = {int(p) for p in index.person_ids}
+        for attempt in range(2):
+            if self._merge_order is None:
+                self._merge_order = index.merges(
+                    min_similarity=self.params.merge_similarity, dismissed=dismissed, limit=MERGE_CANDIDATES
+                )
+                self._built("merges")
+            for match in self._merge_order:
+                pair = (min(match.keep, match.other), max(match.keep, match.other))
+                if match.keep in visible and match.other in visible and pair not in unwanted:
+                    return match
+            if attempt == 1 or not self._changed_since("merges"):
+                return None
+            self._merge_order = None  # merges made new persons since the ranking: rank again once
+        return None
+
+    # ------------------------------------------------------------------ state
+
+    def _current(self) -> tuple[_Snapshot, _Decisions, PersonIndex]:
+        snap = self._load_snapshot()
+        decisions = self._decisions(snap)
+        visible = ~np.isin(decisions.persons, np.fromiter(decisions.hidden, np.int64))
+        rows, persons = decisions.rows[visible], decisions.persons[visible]
+        order = np.argsort(rows, kind="stable")  # face id order: deterministic
+        index = PersonIndex(
+            snap.vectors[rows[order]], persons[order], photos=snap.images[rows[order]], nearest=self.params.nearest
+        )
+        return snap, decisions, index
+
+    def _load_snapshot(self) -> _Snapshot:
+        # Faces are never edited in place; they come and go with scans and erasures. data_version
+        # moves when another connection commits (a scan, the CLI); the count and the largest id
+        # catch this connection's own deletions. Reloading costs ~30 ms per 10,000 faces.
+        version = self.conn.execute("PRAGMA data_version").fetchone()[0]
+        count, largest = self.conn.execute(
+            "SELECT COUNT(*), COALESCE(MAX(id), 0) FROM faces WHERE model_id = ?", (self.model_id,)
+        ).fetchone()
+        key = (version, count, largest)
+        if self._snapshot is None or self._snapshot.key != key:
+            ids, images, quality, vectors = load_faces(self.conn, self.model_id)
+            self._snapshot = _Snapshot(key, ids, images, quality, vectors, {int(f): i for i, f in enumerate(ids)})
+            self._face_order = self._merge_order = None
+            self._no_group_seeds.clear()
+        return self._snapshot
+
+    def _decisions(self, snap: _Snapshot) -> _Decisions:
+        cursor = self.conn.cursor()
+        cursor.row_factory = None  # plain tuples: sqlite3.Row objects cost more than the query
+        pairs = np.fromiter(
+            chain.from_iterable(cursor.execute("SELECT face_id, person_id FROM assignments")), np.int64
+        ).reshape(-1, 2)
+        rows = np.searchsorted(snap.ids, pairs[:, 0])
+        ours = rows < len(snap.ids)
+        ours[ours] = snap.ids[rows[ours]] == pairs[ours, 0]  # faces of this model only
+        assigned = np.zeros(len(snap.ids), dtype=bool)
+        assigned[rows[ours]] = True
+        rejected: dict[int, set[int]] = {}
+        for face_id, person_id in cursor.execute("SELECT face_id, person_id FROM rejections"):
+            rejected.setdefault(face_id, set()).add(person_id)
+        hidden = {r[0] for r in cursor.execute("SELECT id FROM persons WHERE hidden = 1")}
+        return _Decisions(assigned, rows[ours], pairs[ours, 1], hidden, rejected)
+
+    @staticmethod
+    def _excluded(snap: _Snapshot, decisions: _Decisions, face_id: int) -> set[int]:
+        """Persons a face cannot be: those it was rejected from, and those already in its photo."""
+        photo = int(snap.images[snap.row_of[face_id]])
+        return decisions.rejected.get(face_id, set()) | decisions.persons_in_photo(snap, photo)
+
+    def _rank_unassigned(self, snap: _Snapshot, decisions: _Decisions, index: PersonIndex) -> list[int]:
+        """Unassigned faces with a match over the threshold, most confident first."""
+        rows = np.nonzero(~decisions.assigned)[0]
+        if not len(rows) or not len(index):
+            return []
+        waiting = [int(f) for f in snap.ids[rows]]
+        in_photo: dict[int, set[int]] = {}
+        for image, person in zip(snap.images[decisions.rows].tolist(), decisions.persons.tolist(), strict=True):
+            in_photo.setdefault(image, set()).add(person)
+        excluded = [
+            decisions.rejected.get(f, set()) | in_photo.get(int(snap.images[r]), set())
+            for f, r in zip(waiting, rows, strict=True)
+        ]
+        _, scores = index.best(snap.vectors[rows], exclude=excluded)
+        keep = np.nonzero(scores >= self.params.min_similarity)[0]
+        order = keep[np.lexsort((np.array(waiting)[keep], -scores[keep]))]
+        return [waiting[i] for i in order]
+
+    def _built(self, what: str) -> None:
+        self._changes_at_build[what] = self.conn.total_changes
+
+    def _changed_since(self, what: str) -> bool:
+        return self._changes_at_build.get(what) != self.conn.total_changes

@@ -1,0 +1,40 @@
+"""`facefile scan --ray`: the same faces and embeddings as a local scan, on a local 2-CPU Ray cluster."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from facefile.bench.lfw import link_sample, photo_sample
+from facefile.library import Library
+
+ray = pytest.importorskip("ray", reason="the ray extra is not installed")
+pytestmark = [pytest.mark.data, pytest.mark.slow]
+
+
+def faces_of(lib: Library) -> dict[tuple[str, tuple[float, ...]], np.ndarray]:
+    faces = lib.faces()
+    vectors = lib.embeddings([f.id for f in faces])
+    return {(f.path, tuple(round(v, 2) for v in f.box)): v for f, v in zip(faces, vectors, strict=True)}
+
+
+def test_ray_scan_stores_what_a_local_scan_stores(shared_data: Path, tmp_path: Path) -> None:
+    photos = tmp_path / "photos"
+    link_sample(photo_sample(shared_data / "lfw_dev", 40, cap=3, seed=9), photos)
+    try:
+        with Library.open(tmp_path / "ray-lib") as distributed:
+            report = distributed.scan(photos, workers=2, ray="local")
+            assert report.files_new == 40 and report.errors == 0
+            assert int(ray.cluster_resources()["CPU"]) == 2
+            on_ray = faces_of(distributed)
+            persons_ray = len(distributed.people())
+    finally:
+        ray.shutdown()
+    with Library.open(tmp_path / "local-lib") as local:
+        local.scan(photos, workers=1)
+        here = faces_of(local)
+        assert len(local.people()) == persons_ray
+    assert on_ray.keys() == here.keys()
+    for key, vector in here.items():
+        np.testing.assert_allclose(on_ray[key], vector, atol=1e-5)
