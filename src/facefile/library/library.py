@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 
 from .db import DB_FILENAME, LibraryError, connect, from_blob, now
-from .ingest import IngestWriter, is_dirty, transaction
+from .ingest import IngestWriter, disk_path, is_dirty, transaction
 from .interop import InteropActions
 from .persons import drop_empty_persons, new_person, recluster
 from .records import FaceInfo, FileError, PersonSummary, ScanReport
@@ -88,7 +88,7 @@ class Library(ReviewActions, RightsActions, InteropActions):
         return path.as_posix()
 
     def abs_path(self, stored: str) -> Path:
-        p = Path(stored)
+        p = Path(disk_path(stored))  # undo the escaping of non-UTF-8 bytes in stored names
         return p if p.is_absolute() or self.root is None else self.root / p
 
     # ------------------------------------------------------------------ scanning
