@@ -73,3 +73,10 @@ def test_unknown_person_is_a_clean_error(photos: Path) -> None:
 def test_missing_library_is_a_clean_error(tmp_path: Path) -> None:
     result = CliRunner().invoke(main, ["people", "--library", str(tmp_path / "nothing")])
     assert result.exit_code == 1 and "no library" in result.output
+
+
+def test_show_prints_a_video_track_as_its_time_range() -> None:
+    from facefile.cli import video_time
+
+    assert video_time(12.4, 79.9) == "0:12–1:19"
+    assert video_time(None, None) == ""

@@ -174,13 +174,22 @@ def show(person: str, library_path: Path | None, as_json: bool) -> None:
             out.print_json(data={"person": asdict(summary), "faces": [asdict(f) for f in faces]})
             return
         out.print(f"[bold]{escape(summary.label)}[/] (id {summary.id}): {summary.faces} faces in {summary.photos} photos")
-        table = Table("face", "path", "box", "score", "quality", "how", "date", box=None)
+        table = Table("face", "path", "time", "box", "score", "quality", "how", "date", box=None)
         for f in faces:
             table.add_row(
-                str(f.id), escape(f.path), ",".join(f"{v:.0f}" for v in f.box), f"{f.det_score:.2f}",
+                str(f.id), escape(f.path), video_time(f.video_start_s, f.video_end_s),
+                ",".join(f"{v:.0f}" for v in f.box), f"{f.det_score:.2f}",
                 f"{f.quality:.2f}", f.provenance or "", (f.taken_at or "")[:10],
             )
         out.print(table)
+
+
+def video_time(start: float | None, end: float | None) -> str:
+    """``0:12–0:19`` for a face track of a video, empty for a photo."""
+    if start is None:
+        return ""
+    clock = lambda t: f"{int(t // 60)}:{int(t % 60):02d}"  # noqa: E731
+    return f"{clock(start)}–{clock(end if end is not None else start)}"
 
 
 @main.command()

@@ -177,7 +177,7 @@ class Library(ReviewActions, RightsActions, InteropActions):
             f"""
             SELECT f.id, (SELECT MIN(path) FROM files WHERE image_id = f.image_id) AS path,
                    f.x1, f.y1, f.x2, f.y2, f.det_score, f.quality, a.person_id, a.provenance, i.taken_at,
-                   i.width, i.height
+                   i.width, i.height, f.source, f.video_start_s, f.video_end_s, f.video_frame_s
             FROM faces f JOIN images i ON i.id = f.image_id
             LEFT JOIN assignments a ON a.face_id = f.id
             {where}
@@ -186,7 +186,8 @@ class Library(ReviewActions, RightsActions, InteropActions):
             args,
         ).fetchall()
         return [
-            FaceInfo(r[0], r[1], (r[2], r[3], r[4], r[5]), r[6], r[7], r[8], r[9], r[10], (r[11], r[12]))
+            FaceInfo(r[0], r[1], (r[2], r[3], r[4], r[5]), r[6], r[7], r[8], r[9], r[10], (r[11], r[12]),
+                     r[13], r[14], r[15], r[16])
             for r in rows
         ]
 
