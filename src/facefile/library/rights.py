@@ -230,7 +230,7 @@ class RightsActions:
             },
             "notes": "Boxes and landmarks are in pixels of the upright original photo ([x1, y1, x2, y2]). "
                      "The embedding is the face's identity vector, used only to group faces. facefile never "
-                     "infers age, gender, ethnicity, emotion or any other attribute.",
+                     "infers any personal attribute (such as age or gender) from a face.",
         }
 
     def _paths(self, image_id: int) -> list[str]:
