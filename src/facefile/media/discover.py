@@ -13,7 +13,8 @@ from facefile.media.errors import MediaError, reason_for_os_error
 
 # Lower-case suffixes with the dot, as ``Path.suffix.lower()`` gives them.
 IMAGE_EXTENSIONS: frozenset[str] = frozenset(
-    {".jpg", ".jpeg", ".png", ".webp", ".heic", ".heif", ".tif", ".tiff", ".bmp"}
+    # GIF: old scanned albums and animations; the first frame is what is filed.
+    {".jpg", ".jpeg", ".png", ".webp", ".heic", ".heif", ".tif", ".tiff", ".bmp", ".gif"}
 )
 # Read with PyAV (facefile.media.video): faces are tracked across sampled frames.
 VIDEO_EXTENSIONS: frozenset[str] = frozenset({".mp4", ".mov", ".m4v", ".mkv", ".webm", ".avi"})
