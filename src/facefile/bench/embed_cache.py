@@ -53,16 +53,14 @@ def _faces(rgb: np.ndarray) -> tuple[list, np.ndarray, list[float]]:
 
 def _nearest(found: list, point: tuple[float, float], box: tuple[int, int, int, int] | None = None) -> int | None:
     """The face whose centre is nearest ``point`` (and inside ``box`` when given)."""
-    best, best_d = None, float("inf")
-    for i, face in enumerate(found):
-        x1, y1, x2, y2 = face.box
-        cx, cy = (x1 + x2) / 2, (y1 + y2) / 2
-        if box is not None and not (box[0] <= cx < box[2] and box[1] <= cy < box[3]):
-            continue
-        d = (cx - point[0]) ** 2 + (cy - point[1]) ** 2
-        if d < best_d:
-            best, best_d = i, d
-    return best
+    from .lfw import distance_to
+
+    def inside(face_box: tuple[float, float, float, float]) -> bool:
+        cx, cy = (face_box[0] + face_box[2]) / 2, (face_box[1] + face_box[3]) / 2
+        return box is None or (box[0] <= cx < box[2] and box[1] <= cy < box[3])
+
+    candidates = [i for i, face in enumerate(found) if inside(face.box)]
+    return min(candidates, key=lambda i: distance_to(found[i].box, point), default=None)
 
 
 def embed_single(task: tuple[str, str]) -> tuple[np.ndarray | None, float]:

@@ -63,13 +63,18 @@ def link_sample(sample: list[tuple[Path, str]], dest: Path) -> dict[str, str]:
     return truth
 
 
+def distance_to(box: tuple[float, float, float, float], point: tuple[float, float]) -> float:
+    """Squared distance from a box's centre to ``point``: which face a label is about."""
+    x1, y1, x2, y2 = box
+    return ((x1 + x2) / 2 - point[0]) ** 2 + ((y1 + y2) / 2 - point[1]) ** 2
+
+
 def centre_faces(lib: Library) -> dict[str, FaceInfo]:
     """For each photo path, the face nearest the image centre (the labelled one)."""
     best: dict[str, tuple[float, FaceInfo]] = {}
     for face in lib.faces():
-        x1, y1, x2, y2 = face.box
         w, h = face.image_size
-        d = ((x1 + x2) / 2 - w / 2) ** 2 + ((y1 + y2) / 2 - h / 2) ** 2
+        d = distance_to(face.box, (w / 2, h / 2))
         if face.path not in best or d < best[face.path][0]:
             best[face.path] = (d, face)
     return {path: face for path, (_, face) in best.items()}
