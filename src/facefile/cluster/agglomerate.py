@@ -10,6 +10,7 @@ tied to different persons, a face rejected from a person that a face of the othe
 from __future__ import annotations
 
 import heapq
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 
 import numpy as np
@@ -17,13 +18,23 @@ import numpy as np
 from .constraints import FaceConstraints
 from .params import ClusterParams
 
-__all__ = ["Faces", "average_link"]
+__all__ = ["Faces", "average_link", "link_margin"]
 
 # Faces at or above this quality need no extra similarity. facefile.vision.quality maps LFW's
 # median face to about 0.7 and small or blurred faces well below 0.5.
 GOOD_QUALITY = 0.5
 _CHUNK = 8192  # group pairs scored at once: bounds the temporary (chunk x d) arrays
+# A large group is re-scored against all its neighbouring groups only when it has grown by
+# CACHE_GROWTH since the last time; in between, the margins to partners that did not change are
+# taken from that scoring. Growing by 1% moves an average link by at most 1% of the gap between
+# the old and new members' links (a few thousandths), and the chosen pair is always re-scored
+# exactly. Without this, a person with tens of thousands of photos would re-score its thousands
+# of pending neighbours on every one of its merges (quadratic in its size).
+CACHE_MIN_SIZE = 64
+CACHE_GROWTH = 0.01
+_EXACT_TOP = 8  # candidates re-scored exactly when margins come from the cache
 _NONE: frozenset[int] = frozenset()
+_NO_PHOTOS: frozenset[int] = frozenset()
 
 
 @dataclass(frozen=True)
@@ -43,11 +54,22 @@ class _Groups:
         n = len(faces.vectors)
         fc = faces.constraints
         self.parent = np.arange(n, dtype=np.int64)
-        self.sums = faces.vectors.astype(np.float64)
+        # Sum vectors in float32: one group's partners are gathered on every merge, and a million
+        # faces' sums take 0.5 GB. Summing up to 10^5 unit vectors this way is off by ~1e-5 in a
+        # mean similarity, far below any threshold's precision; the arithmetic is the same in any
+        # input order (canonical order), so results stay deterministic.
+        self.sums = faces.vectors.astype(np.float32)
+        self.seen = np.full(n, -1, dtype=np.int64)  # scratch for dedupe(); -1 = not marked
         self.size = np.ones(n, dtype=np.int64)
         self.best_quality = faces.quality.astype(np.float64).copy()
         self.person = fc.tied.copy()  # the person the group is tied to, or -1
-        self.photos: list[set[int]] = [{int(p)} for p in faces.photo]
+        # Photos matter only where a photo holds several faces: every other face shares one empty
+        # set (never mutated, see _union), which saves a set object per face on large libraries.
+        _, inverse, counts = np.unique(faces.photo, return_inverse=True, return_counts=True)
+        shared = counts[inverse] > 1
+        self.photos: list[AbstractSet[int]] = [
+            {int(p)} if s else _NO_PHOTOS for p, s in zip(faces.photo.tolist(), shared.tolist(), strict=True)
+        ]
         self.rejects: dict[int, set[int]] = {f: set(p) for f, p in fc.rejected.items()}
         # Persons the group's faces belong to (tied, or in the last run), for rejection checks.
         self.known_as: dict[int, set[int]] = {}
@@ -56,6 +78,7 @@ class _Groups:
             if persons:
                 self.known_as[int(face)] = persons
         self.version = np.zeros(n, dtype=np.int64)  # bumped on every change; -1 once merged away
+        self.cache: dict[int, _PartnerCache] = {}  # large groups' last scoring (see CACHE_GROWTH)
 
     def roots(self, items: np.ndarray) -> np.ndarray:
         """The group of each face (vectorised find with path compression)."""
@@ -67,6 +90,14 @@ class _Groups:
             r = up
         self.parent[items] = r
         return r
+
+    def dedupe(self, items: np.ndarray) -> np.ndarray:
+        """The distinct values of ``items`` in order of first occurrence (no sort: O(len))."""
+        positions = np.arange(len(items))
+        self.seen[items[::-1]] = positions[::-1]  # the last write per value wins: its first position
+        first = self.seen[items] == positions
+        self.seen[items] = -1
+        return items[first]
 
     def compatible(self, a: int, b: int) -> bool:
         """May groups a and b become one person without breaking a constraint?"""
@@ -90,7 +121,7 @@ class _Groups:
         if self.person[a] < 0:
             self.person[a] = self.person[b]
         self.photos[a] = _union(self.photos[a], self.photos[b])
-        self.photos[b] = set()
+        self.photos[b] = _NO_PHOTOS
         for sets in (self.rejects, self.known_as):
             if b in sets:
                 sets[a] = _union(sets.get(a, set()), sets.pop(b))
@@ -99,9 +130,21 @@ class _Groups:
         return a
 
 
-def _union(x: set[int], y: set[int]) -> set[int]:
-    """x | y, reusing the larger set (merging small into large keeps merges cheap overall)."""
+@dataclass
+class _PartnerCache:
+    partners: np.ndarray
+    versions: np.ndarray  # each partner's version when its margin was computed
+    margins: np.ndarray
+    size: int  # the group's size at its last full scoring
+
+
+def _union(x: AbstractSet[int], y: AbstractSet[int]) -> AbstractSet[int]:
+    """x | y, reusing the larger set (merging small into large keeps merges cheap overall). An
+    empty side returns the other unchanged, so the shared empty set is never written to."""
     small, large = (x, y) if len(x) < len(y) else (y, x)
+    if not small:
+        return large
+    assert isinstance(large, set)
     large |= small
     return large
 
@@ -116,14 +159,37 @@ def _margins(groups: _Groups, a: np.ndarray, b: np.ndarray, params: ClusterParam
 
 
 def _margins_to(groups: _Groups, x: int, others: np.ndarray, params: ClusterParams) -> np.ndarray:
-    """``_margins`` of group x against each of ``others`` (one matrix-vector product)."""
-    return _clearance(groups, groups.sums[others] @ groups.sums[x], np.int64(x), others, params)
+    """``_margins`` of group x against each of ``others`` (one matrix-vector product).
+
+    The same arithmetic as ``_clearance`` with x's terms as scalars: this runs once per merge and
+    per re-score, so its fixed cost (a dozen small array operations) is much of the engine's time.
+    """
+    dot = groups.sums[others] @ groups.sums[x]
+    size_x = float(groups.size[x])
+    size_o = groups.size[others].astype(np.float64)
+    link = dot / (size_o * size_x)
+    noise = np.sqrt((1.0 / size_x + (1.0 + 1.0 / size_x) / size_o) / 3.0)
+    threshold = (params.link_similarity - params.evidence_gain) + params.evidence_gain * noise
+    if params.quality_margin:
+        worse = np.minimum(groups.best_quality[others], groups.best_quality[x])
+        threshold += params.quality_margin * np.clip(1.0 - worse / GOOD_QUALITY, 0.0, 1.0)
+    return link - threshold
 
 
 def _clearance(
     groups: _Groups, dot: np.ndarray, a: np.ndarray | np.int64, b: np.ndarray, params: ClusterParams
 ) -> np.ndarray:
-    """Average link minus threshold, from the dot products of the groups' sum vectors.
+    """Average link minus threshold, from the dot products of the groups' sum vectors."""
+    size_a, size_b = groups.size[a].astype(np.float64), groups.size[b].astype(np.float64)
+    return link_margin(dot / (size_a * size_b), size_a, size_b, groups.best_quality[a], groups.best_quality[b], params)
+
+
+def link_margin(
+    link: np.ndarray, size_a: np.ndarray, size_b: np.ndarray, quality_a: np.ndarray, quality_b: np.ndarray,
+    params: ClusterParams,
+) -> np.ndarray:
+    """How far the average link of groups of ``size_a`` and ``size_b`` faces (best face qualities
+    ``quality_a``, ``quality_b``) clears its threshold; two groups may merge when this is >= 0.
 
     The threshold starts at ``link_similarity`` for two single faces. It drops for larger groups,
     whose mean similarity averages many pairs: if each face is its person's mean plus independent
@@ -133,19 +199,22 @@ def _clearance(
     It rises when the worse of the two groups has no face of good quality (a group is as good as
     its best face): a tiny or blurred face must look more alike to join.
     """
-    size_a, size_b = groups.size[a].astype(np.float64), groups.size[b].astype(np.float64)
-    link = dot / (size_a * size_b)
-    noise = np.sqrt((1.0 / size_a + 1.0 / size_b + 1.0 / (size_a * size_b)) / 3.0)
-    threshold = params.link_similarity - params.evidence_gain * (1.0 - noise)
-    worse_quality = np.minimum(groups.best_quality[a], groups.best_quality[b])
+    size_a = np.asarray(size_a, dtype=np.float64)
+    noise = np.sqrt((1.0 / size_a + (1.0 + 1.0 / size_a) / size_b) / 3.0)  # as in _margins_to
+    threshold = (params.link_similarity - params.evidence_gain) + params.evidence_gain * noise
+    worse_quality = np.minimum(quality_a, quality_b)
     shortfall = np.clip(1.0 - worse_quality / GOOD_QUALITY, 0.0, 1.0)
     return link - (threshold + params.quality_margin * shortfall)
 
 
 def average_link(
-    faces: Faces, edges: tuple[np.ndarray, np.ndarray, np.ndarray], params: ClusterParams
+    faces: Faces, edges: tuple[np.ndarray, np.ndarray, np.ndarray | None], params: ClusterParams,
+    start: np.ndarray | None = None,
 ) -> np.ndarray:
-    """Group faces by constrained average linkage; returns the group id (a face index) of each face."""
+    """Group faces by constrained average linkage; returns the group id (a face index) of each face.
+
+    ``start``: optional group label per face (-1: none); faces sharing a label begin as one group
+    (where the constraints allow), as after a clustering of part of the library."""
     n = len(faces.vectors)
     groups = _Groups(faces)
     # Must-links first: the faces tied to each person start as one group. A user may confirm two
@@ -158,20 +227,39 @@ def average_link(
             groups.merge(int(groups.roots(np.array([first_of_person[pid]]))[0]), int(face))
         else:
             first_of_person[pid] = int(face)
+    if start is not None:
+        first_of_group: dict[int, int] = {}
+        for face in np.flatnonzero(start >= 0).tolist():
+            label = int(start[face])
+            if label not in first_of_group:
+                first_of_group[label] = face
+                continue
+            x = int(groups.roots(np.array([first_of_group[label]]))[0])
+            y = int(groups.roots(np.array([face]))[0])
+            if x != y and groups.compatible(x, y):
+                groups.merge(x, y)
 
     a, b, _ = edges
     ra, rb = groups.roots(a), groups.roots(b)
     keep = ra != rb
-    ra, rb = np.minimum(ra[keep], rb[keep]), np.maximum(ra[keep], rb[keep])
-    pairs = np.unique(ra * n + rb)
-    ra, rb = np.divmod(pairs, n)
+    pairs = np.minimum(ra[keep], rb[keep])
+    pairs *= n
+    pairs += np.maximum(ra[keep], rb[keep])
+    del ra, rb, keep
+    ra, rb = np.divmod(np.unique(pairs), n)
+    del pairs
 
     # Neighbouring groups of each group, as arrays that may hold stale (merged-away) ids; they
-    # are resolved to current groups whenever the group's best partner is looked up.
-    order = np.argsort(np.concatenate([ra, rb]), kind="stable")
-    ends = np.concatenate([ra, rb])[order]
-    others = np.concatenate([rb, ra])[order]
+    # are resolved to current groups whenever the group's best partner is looked up. int32 where
+    # it fits: these lists hold twice as many entries as there are edges.
+    index_type = np.int32 if n < 2**31 else np.int64
+    ends = np.concatenate([ra, rb]).astype(index_type)
+    order = np.argsort(ends, kind="stable")
+    ends = ends[order]
+    others = np.concatenate([rb, ra]).astype(index_type)[order]
+    del order
     bounds = np.searchsorted(ends, np.arange(n + 1))
+    del ends
     adjacency: list[np.ndarray] = [others[bounds[i] : bounds[i + 1]] for i in range(n)]
 
     # One heap entry per group: its best partner when the group last changed. An entry whose
@@ -180,16 +268,16 @@ def average_link(
     # entry always carries a key at least as high as that pair's margin.
     heap: list[tuple[float, int, int, int, int]] = []
     margin = _margins(groups, ra, rb, params)
-    positive = np.flatnonzero(margin >= 0)
-    has_entry: set[int] = set()
-    for i in positive[np.argsort(-margin[positive], kind="stable")]:
-        x, y = int(ra[i]), int(rb[i])
-        if (x in has_entry and y in has_entry) or not groups.compatible(x, y):
-            continue
-        for u, v in ((x, y), (y, x)):
-            if u not in has_entry:
-                has_entry.add(u)
-                heap.append((-float(margin[i]), u, v, int(groups.version[u]), int(groups.version[v])))
+    positive = margin >= 0
+    ends, others_, margins = (np.concatenate([u[positive], v[positive]]) for u, v in ((ra, rb), (rb, ra), (margin, margin)))
+    order = np.lexsort((-margins, ends))  # by group, best partner first (stable: ties by position)
+    first = order[np.r_[True, ends[order][1:] != ends[order][:-1]]] if len(order) else order
+    for i in first:
+        x, y = int(ends[i]), int(others_[i])
+        if groups.compatible(x, y):
+            heap.append((-float(margins[i]), x, y, int(groups.version[x]), int(groups.version[y])))
+        else:  # a cannot-link with its best partner: look further down its list
+            _push_best_partner(heap, groups, adjacency, x, params)
     heapq.heapify(heap)
 
     while heap:
@@ -215,15 +303,61 @@ def _push_best_partner(
     params: ClusterParams,
 ) -> None:
     """Score group x against its neighbouring groups; queue the best compatible one, if any clears."""
-    linked = np.unique(groups.roots(adjacency[x]))
+    linked = groups.dedupe(groups.roots(adjacency[x]))
     linked = linked[linked != x]
     adjacency[x] = linked
     if len(linked) == 0:
+        groups.cache.pop(x, None)
         return
-    margin = _margins_to(groups, x, linked, params)
-    candidates = np.flatnonzero(margin >= 0)
-    for i in candidates[np.argsort(-margin[candidates], kind="stable")]:
+    size = int(groups.size[x])
+    cached = groups.cache.get(x)
+    if cached is not None and size <= cached.size * (1.0 + CACHE_GROWTH):
+        margin = _cached_margins(groups, x, linked, cached, params)
+        groups.cache[x] = _PartnerCache(linked, groups.version[linked], margin, cached.size)
+        # Cached margins are close, not exact: the best few are re-scored before one is queued.
+        top = np.flatnonzero(margin >= 0)
+        if len(top) > _EXACT_TOP:
+            top = top[np.argpartition(-margin[top], _EXACT_TOP)[:_EXACT_TOP]]
+        if len(top) == 0:
+            return
+        top.sort()  # position order, so ties resolve as in a stable sort
+        exact = _margins_to(groups, x, linked[top], params)
+        candidates = top[np.argsort(-exact, kind="stable")]
+        margin[top] = exact
+    else:
+        margin = _margins_to(groups, x, linked, params)
+        if size >= CACHE_MIN_SIZE:
+            groups.cache[x] = _PartnerCache(linked, groups.version[linked], margin, size)
+        best = int(np.argmax(margin))  # the first of equal maxima, as the stable sort below
+        if margin[best] < 0:
+            return
+        if groups.compatible(x, int(linked[best])):  # the usual case: no sort needed
+            candidates = np.array([best])
+        else:
+            candidates = np.flatnonzero(margin >= 0)
+            candidates = candidates[np.argsort(-margin[candidates], kind="stable")]
+    for i in candidates:
+        if margin[i] < 0:
+            return
         y = int(linked[i])
         if groups.compatible(x, y):
             heapq.heappush(heap, (-float(margin[i]), x, y, int(groups.version[x]), int(groups.version[y])))
             return
+
+
+def _cached_margins(
+    groups: _Groups, x: int, linked: np.ndarray, cached: _PartnerCache, params: ClusterParams
+) -> np.ndarray:
+    """Margins of x to ``linked``: from the cache where the partner is unchanged, scored otherwise."""
+    seen = groups.seen
+    seen[cached.partners] = np.arange(len(cached.partners))
+    slot = seen[linked]
+    seen[cached.partners] = -1
+    valid = slot >= 0
+    valid[valid] = cached.versions[slot[valid]] == groups.version[linked[valid]]
+    margin = np.empty(len(linked), dtype=np.float64)
+    margin[valid] = cached.margins[slot[valid]]
+    fresh = ~valid
+    if fresh.any():
+        margin[fresh] = _margins_to(groups, x, linked[fresh], params)
+    return margin

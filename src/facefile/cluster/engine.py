@@ -49,6 +49,8 @@ def cluster_faces(
     constraints: Constraints | None = None,
     previous: Mapping[int, int] | None = None,
     params: ClusterParams | None = None,
+    start_groups: np.ndarray | None = None,
+    candidate_pairs: tuple[np.ndarray, np.ndarray] | None = None,
 ) -> Assignment:
     """Group faces into persons.
 
@@ -60,6 +62,10 @@ def cluster_faces(
     continue these ids (``Assignment.person_of_cluster``), and the last members of a person the
     user confirmed a face of stay with it (see ``constraints``). ``params``: thresholds
     (``ClusterParams.for_model(model_id)``).
+
+    For clustering in parts (``partition.py``): ``start_groups`` (N,) ints, faces with the same
+    value >= 0 begin as one group (a part's persons), -1 alone; ``candidate_pairs`` (a, b) face
+    indices replace the k-nearest-neighbour graph as the pairs through which groups may link.
     """
     params = ClusterParams() if params is None else params
     if not isinstance(params, ClusterParams):
@@ -73,13 +79,23 @@ def cluster_faces(
     order = _canonical_order(vectors, photos, qualities, checked)
     position = np.empty(n, dtype=np.int64)
     position[order] = np.arange(n)
-    faces = Faces(
-        vectors=vectors[order], photo=photos[order], quality=qualities[order], constraints=checked.reordered(order)
-    )
+    vectors = vectors[order]  # rebound, so one (N, d) copy lives at a time
+    faces = Faces(vectors=vectors, photo=photos[order], quality=qualities[order], constraints=checked.reordered(order))
+    del vectors
     params = params.at_size(n)
-    # A face pair below the lowest threshold any two groups can face is evidence for no merge.
-    floor = params.link_similarity - params.evidence_gain
-    group = average_link(faces, knn_edges(faces.vectors, params.neighbors, floor), params)
+    if candidate_pairs is None:
+        # A face pair below the lowest threshold any two groups can face is evidence for no merge.
+        floor = params.link_similarity - params.evidence_gain
+        edges = knn_edges(faces.vectors, params.neighbors, floor, with_similarity=False)
+    else:
+        edges = _reordered_pairs(candidate_pairs, position, n)
+    start = None
+    if start_groups is not None:
+        start = np.asarray(start_groups, dtype=np.int64)
+        if start.shape != (n,):
+            raise ValueError(f"start_groups must have shape ({n},), got {start.shape}")
+        start = start[order]
+    group = average_link(faces, edges, params, start=start)
     tied, rejected = faces.constraints.tied, faces.constraints.rejected
     labels = _number_clusters(group, tied, params.min_person_size)
 
@@ -98,6 +114,22 @@ def cluster_faces(
     return Assignment(labels[position], person_of_cluster)
 
 
+def _reordered_pairs(
+    pairs: tuple[np.ndarray, np.ndarray], position: np.ndarray, n: int
+) -> tuple[np.ndarray, np.ndarray, None]:
+    """Caller's face index pairs as canonical positions (a < b, each pair once, sorted)."""
+    a, b = (np.asarray(x, dtype=np.int64) for x in pairs)
+    if a.shape != b.shape or a.ndim != 1:
+        raise ValueError("candidate_pairs must be two 1-D arrays of equal length")
+    if len(a) and (min(a.min(), b.min()) < 0 or max(a.max(), b.max()) >= n):
+        raise ValueError(f"candidate_pairs hold face indices outside 0..{n - 1}")
+    pa, pb = position[a], position[b]
+    keys = np.unique(np.minimum(pa, pb) * n + np.maximum(pa, pb))
+    lo, hi = np.divmod(keys, n)
+    keep = lo != hi
+    return lo[keep], hi[keep], None
+
+
 def _check_faces(
     embeddings: np.ndarray, photo_ids: np.ndarray, quality: np.ndarray | None
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -109,7 +141,7 @@ def _check_faces(
         raise ValueError("embeddings have no dimensions")
     if not (np.issubdtype(X.dtype, np.floating) or np.issubdtype(X.dtype, np.integer)):
         raise ValueError(f"embeddings must be numeric, got dtype {X.dtype}")
-    X = X.astype(np.float32)
+    X = X.astype(np.float32)  # a copy: normalised in place below, the caller's array untouched
     if not np.isfinite(X).all():
         raise ValueError("embeddings contain NaN or infinite values")
     norms = np.linalg.norm(X, axis=1, keepdims=True)

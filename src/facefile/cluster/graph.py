@@ -3,8 +3,12 @@
 Only faces linked here (directly, or through the groups they end in) are ever compared, which
 keeps clustering near-linear in the number of faces once the graph exists. The graph is computed
 by blocked matrix products in NumPy, so memory stays bounded (no N x N matrix); faiss, when
-installed, takes over for large collections. Both are exact and O(N^2 d) in time: beyond a few
-hundred thousand faces an approximate index (faiss IVF or HNSW) is the next step.
+installed, takes over for large collections. Both are exact and O(N^2 d) in time. From
+``IVF_MIN_FACES`` on, an exact search would take hours on a laptop, so faiss's inverted-file index
+searches only the faces in the cells (k-means centroids) nearest to each face: a face's true
+neighbours, which are very similar to it, sit in the same few cells, and ``IVF_PROBE_SHARE`` of
+the cells are searched. The index is trained on a sample taken in the engine's canonical order
+with a fixed seed, so the graph stays independent of input order.
 """
 from __future__ import annotations
 
@@ -19,31 +23,45 @@ _BLOCK_ELEMENTS = 1 << 24
 # From this many faces on, faiss (when installed) finds the neighbours: same exact search, a faster
 # top-k. Below it NumPy alone, so results do not depend on what else is installed.
 FAISS_MIN_FACES = 50_000
+IVF_MIN_FACES = 200_000
+IVF_FACES_PER_CELL = 256  # cells = N / this: ~4,000 cells of ~256 faces for a million faces
+IVF_PROBE = 16  # cells searched per face
+IVF_TRAIN_PER_CELL = 40  # k-means training sample per cell (faiss warns below 39)
+_SEARCH_CHUNK = 65_536  # queries per faiss call: bounds the (chunk x k) result arrays
 
 
-def knn_edges(X: np.ndarray, k: int, floor: float = -1.0) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def knn_edges(
+    X: np.ndarray, k: int, floor: float = -1.0, *, with_similarity: bool = True
+) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
     """Undirected edges between every face and its ``k`` most similar other faces.
 
     ``X`` is (N, d), rows L2-normalised. Neighbours less similar than ``floor`` are left out (the
     engine passes its lowest merge threshold: such a pair is evidence for no merge). Returns
     ``(a, b, similarity)`` with ``a < b``, each edge once, sorted by ``(a, b)``. Similarities are
     recomputed pair by pair (not taken from the block products), so an edge's value does not depend
-    on where its faces sit in the input.
+    on where its faces sit in the input; ``with_similarity=False`` skips them (None).
     """
     n = len(X)
     k = min(k, n - 1)
     if k <= 0:
         empty = np.zeros(0, dtype=np.int64)
-        return empty, empty, np.zeros(0, dtype=np.float64)
-    if n >= FAISS_MIN_FACES and _faiss_available():
+        return empty, empty, np.zeros(0, dtype=np.float64) if with_similarity else None
+    if n >= IVF_MIN_FACES and _faiss_available():
+        sources, targets = _neighbours_faiss(X, k, floor, approximate=True)
+    elif n >= FAISS_MIN_FACES and _faiss_available():
         sources, targets = _neighbours_faiss(X, k, floor)
     else:
         sources, targets = _neighbours_numpy(X, k, floor)
-    lo = np.minimum(sources, targets).astype(np.int64)
-    hi = np.maximum(sources, targets).astype(np.int64)
-    pairs = np.unique(lo * n + hi)
+    # One key per undirected pair, built in place: on a million faces each of these arrays is
+    # hundreds of megabytes, so no more of them live at once than needed.
+    pairs = np.minimum(sources, targets).astype(np.int64)
+    pairs *= n
+    pairs += np.maximum(sources, targets)
+    del sources, targets
+    pairs = np.unique(pairs)
     a, b = np.divmod(pairs, n)
-    return a, b, pair_similarity(X, a, b)
+    del pairs
+    return a, b, pair_similarity(X, a, b) if with_similarity else None
 
 
 def _neighbours_numpy(X: np.ndarray, k: int, floor: float) -> tuple[np.ndarray, np.ndarray]:
@@ -74,17 +92,33 @@ def _faiss_available() -> bool:
     return importlib.util.find_spec("faiss") is not None
 
 
-def _neighbours_faiss(X: np.ndarray, k: int, floor: float) -> tuple[np.ndarray, np.ndarray]:
-    """Directed (face, neighbour) pairs by faiss's exact inner-product search (faster top-k)."""
+def _neighbours_faiss(X: np.ndarray, k: int, floor: float, approximate: bool = False) -> tuple[np.ndarray, np.ndarray]:
+    """Directed (face, neighbour) pairs by faiss inner-product search: exact (a faster top-k than
+    NumPy), or over an inverted-file index for very large collections (see the module docstring)."""
     import faiss
 
     vectors = np.ascontiguousarray(X, dtype=np.float32)
-    index = faiss.IndexFlatIP(vectors.shape[1])
+    n, d = vectors.shape
+    if approximate:
+        cells = max(1, n // IVF_FACES_PER_CELL)
+        index = faiss.IndexIVFFlat(faiss.IndexFlatIP(d), d, cells, faiss.METRIC_INNER_PRODUCT)
+        index.cp.seed = 20240601
+        step = max(1, n // (cells * IVF_TRAIN_PER_CELL))
+        index.train(vectors[::step])
+        index.nprobe = min(cells, IVF_PROBE)
+    else:
+        index = faiss.IndexFlatIP(d)
     index.add(vectors)
-    sims, nbrs = index.search(vectors, k + 1)
-    rows = np.repeat(np.arange(len(X)), k + 1).reshape(len(X), k + 1)
-    keep = (nbrs >= 0) & (nbrs != rows) & (sims >= floor)
-    return rows[keep], nbrs[keep]
+    sources: list[np.ndarray] = []
+    targets: list[np.ndarray] = []
+    for start in range(0, n, _SEARCH_CHUNK):
+        stop = min(n, start + _SEARCH_CHUNK)
+        sims, nbrs = index.search(vectors[start:stop], k + 1)
+        rows = np.arange(start, stop)[:, None]
+        keep = (nbrs >= 0) & (nbrs != rows) & (sims >= floor)
+        sources.append(np.broadcast_to(rows, nbrs.shape)[keep])
+        targets.append(nbrs[keep])
+    return np.concatenate(sources), np.concatenate(targets)
 
 
 def pair_similarity(X: np.ndarray, a: np.ndarray, b: np.ndarray) -> np.ndarray:

@@ -1,0 +1,125 @@
+"""Clustering in parts: how facefile's clustering goes past one machine, run here on one.
+
+A library too large for one machine's memory is split by **coarse centroids**: spherical k-means
+on the embeddings gives ``parts`` centroids, and each face lives in the part of its nearest
+centroid (faces of one person are close to each other, so most persons fall in one part). Then:
+
+1. **Clustering per part**, independently (one part per machine or task): the same engine,
+   through the pairs of the k-nearest-neighbour graph that stay inside the part.
+2. **Merging across boundaries**: the parts' persons are the starting groups of one more run of
+   the engine whose only candidate pairs are the graph's pairs that cross a boundary. A person
+   split by a boundary is joined by the same average-link rule as everywhere (mean similarity of
+   all face pairs, computed from the groups' sum vectors, so on a real cluster only one sum vector
+   and size per person travels to the merging step, not its faces).
+
+The kNN graph comes from an inverted-file index whose cells play the same role: each machine
+holds the cells of its part and answers the neighbour queries of faces near its cells. Here one
+process computes the same graph. ``partitioned_cluster`` returns labels like ``cluster_faces``;
+``facefile bench scale`` compares them with the unpartitioned run on a million faces.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+
+import numpy as np
+
+from .engine import cluster_faces
+from .graph import knn_edges
+from .params import ClusterParams
+
+__all__ = ["PartitionedResult", "coarse_parts", "partitioned_cluster"]
+
+KMEANS_SAMPLE_PER_PART = 256
+KMEANS_SEED = 20240601
+
+
+@dataclass(frozen=True)
+class PartitionedResult:
+    labels: np.ndarray  # (N,) person label per face, -1 unassigned
+    part: np.ndarray  # (N,) the part each face lived in
+    boundary_pairs: int  # candidate pairs crossing a boundary (what the merging step saw)
+    part_sizes: np.ndarray
+
+
+def coarse_parts(X: np.ndarray, parts: int) -> np.ndarray:
+    """Part of each face: its nearest of ``parts`` spherical k-means centroids (trained on an
+    evenly spaced sample with a fixed seed)."""
+    if parts <= 1 or len(X) <= parts:
+        return np.zeros(len(X), dtype=np.int64)
+    step = max(1, len(X) // (parts * KMEANS_SAMPLE_PER_PART))
+    sample = np.ascontiguousarray(X[::step], dtype=np.float32)
+    centroids = _spherical_kmeans(sample, parts)
+    part = np.empty(len(X), dtype=np.int64)
+    for start in range(0, len(X), 65_536):
+        part[start : start + 65_536] = np.argmax(X[start : start + 65_536] @ centroids.T, axis=1)
+    return part
+
+
+def _spherical_kmeans(sample: np.ndarray, k: int, iterations: int = 20) -> np.ndarray:
+    try:
+        import faiss
+
+        km = faiss.Kmeans(sample.shape[1], k, niter=iterations, seed=KMEANS_SEED, spherical=True, verbose=False)
+        km.train(sample)
+        return np.asarray(km.centroids, dtype=np.float32)
+    except ImportError:  # plain NumPy Lloyd iterations: same idea, slower
+        rng = np.random.default_rng(KMEANS_SEED)
+        centroids = sample[rng.choice(len(sample), k, replace=False)].copy()
+        for _ in range(iterations):
+            nearest = np.argmax(sample @ centroids.T, axis=1)
+            sums = np.zeros_like(centroids)
+            np.add.at(sums, nearest, sample)
+            empty = np.linalg.norm(sums, axis=1) == 0
+            sums[empty] = centroids[empty]
+            centroids = sums / np.linalg.norm(sums, axis=1, keepdims=True)
+        return centroids
+
+
+def partitioned_cluster(
+    embeddings: np.ndarray,
+    photo_ids: np.ndarray,
+    *,
+    quality: np.ndarray | None = None,
+    params: ClusterParams | None = None,
+    parts: int = 32,
+) -> PartitionedResult:
+    """Cluster in ``parts`` parts and merge across their boundaries (see the module docstring).
+
+    The thresholds are those of the whole library (``params.at_size(N)``), not of each part.
+    """
+    params = ClusterParams() if params is None else params
+    X = np.asarray(embeddings, dtype=np.float32)
+    X = X / np.linalg.norm(X, axis=1, keepdims=True)
+    photos = np.asarray(photo_ids, dtype=np.int64)
+    n = len(X)
+    whole = replace(params.at_size(n), impostor_tail=0.0)  # a part is not a small library
+    part = coarse_parts(X, parts)
+    floor = whole.link_similarity - whole.evidence_gain
+    a, b, _ = knn_edges(X, whole.neighbors, floor, with_similarity=False)
+    inside = part[a] == part[b]
+
+    start = np.full(n, -1, dtype=np.int64)
+    offset = 0
+    order = np.argsort(part[a[inside]], kind="stable")
+    ia, ib = a[inside][order], b[inside][order]
+    bounds = np.searchsorted(part[ia], np.arange(parts + 1))
+    sizes = np.bincount(part, minlength=parts)
+    for p in range(parts):
+        members = np.flatnonzero(part == p)
+        if len(members) == 0:
+            continue
+        local = np.full(n, -1, dtype=np.int64)
+        local[members] = np.arange(len(members))
+        pa, pb = local[ia[bounds[p] : bounds[p + 1]]], local[ib[bounds[p] : bounds[p + 1]]]
+        labels = cluster_faces(
+            X[members], photos[members], quality=None if quality is None else quality[members],
+            params=whole, candidate_pairs=(pa, pb),
+        ).labels
+        assigned = labels >= 0
+        start[members[assigned]] = labels[assigned] + offset
+        offset += int(labels.max()) + 1 if assigned.any() else 0
+    crossing = ~inside
+    merged = cluster_faces(
+        X, photos, quality=quality, params=whole, start_groups=start, candidate_pairs=(a[crossing], b[crossing])
+    ).labels
+    return PartitionedResult(merged, part, int(crossing.sum()), sizes)
