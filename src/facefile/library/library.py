@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 
 from .db import DB_FILENAME, LibraryError, connect, from_blob, now
+from .incremental import UpdateReport, update_persons
 from .ingest import IngestWriter, disk_path, is_dirty, transaction
 from .interop import InteropActions
 from .persons import drop_empty_persons, new_person, recluster
@@ -128,7 +129,15 @@ class Library(ReviewActions, RightsActions, InteropActions):
         model_id = model_id or self.model_id()
         if model_id is None:
             return 0
-        return recluster(self.conn, model_id)
+        return recluster(self.conn, model_id, folder=self.folder)
+
+    def update_persons(self, model_id: str | None = None) -> UpdateReport:
+        """Persons brought up to date after faces came or went: a full re-cluster, or on a large
+        library with few new faces, those placed among the existing persons (``incremental.py``)."""
+        model_id = model_id or self.model_id()
+        if model_id is None:
+            return UpdateReport("none")
+        return update_persons(self.conn, self.folder, model_id)
 
     # ------------------------------------------------------------------ reading
 

@@ -140,8 +140,10 @@ class RightsActions:
 
     def _finish_erasure(self, pid: int | None, face_ids: list[int], template_id: int | None = None) -> ErasureReport:
         from ..rights import forget_face_files
+        from .vector_cache import drop_vector_caches
 
         files = forget_face_files(self.folder, face_ids)
+        drop_vector_caches(self.folder)  # they hold copies of the erased embeddings
         return ErasureReport(pid, len(face_ids), files, self.scrub(), template_id)
 
     def scrub(self) -> bool:

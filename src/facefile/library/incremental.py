@@ -1,0 +1,240 @@
+"""Persons brought up to date after a scan: a full re-cluster, or, on a large library, new faces
+placed among the existing persons in well under a second.
+
+A full re-cluster reads every face (seconds to minutes on a million faces). When a library holds
+at least ``INCREMENTAL_MIN_FACES`` faces and only a few are new, each new face instead joins the
+existing person it clears the engine's own average-link rule with (``cluster.link_margin``, the
+person's faces against the one new face, never a person already in its photo), best margin first;
+the new faces that join nobody are clustered, with the unassigned faces near them, by the engine
+itself, and groups holding a new face become new persons. Person ids, names and every user
+decision stay as they are: nothing existing is renumbered or moved.
+
+This is an approximation of what a full run would do (a new face can also bridge two persons,
+or pull unassigned faces into a person), so the library counts the faces placed this way and runs
+a full re-cluster once they exceed ``INCREMENTAL_MAX_SHARE`` of it, and ``facefile recluster``
+runs one at any time. The engine's order independence holds for the full runs.
+"""
+from __future__ import annotations
+
+import json
+import sqlite3
+from dataclasses import asdict, dataclass, replace
+from pathlib import Path
+
+import numpy as np
+
+from ..cluster import ClusterParams, cluster_faces
+from ..cluster.agglomerate import link_margin
+from .db import now
+from .ingest import is_dirty, mark_dirty, transaction
+from .persons import drop_empty_persons, new_person, recluster
+from .vector_cache import CachedVectors, load_vectors
+
+__all__ = ["INCREMENTAL_MIN_FACES", "UpdateReport", "record_full_run", "update_persons"]
+
+INCREMENTAL_MIN_FACES = 50_000
+INCREMENTAL_MAX_SHARE = 0.05  # of the library placed incrementally before the next full run
+
+
+@dataclass(frozen=True)
+class UpdateReport:
+    mode: str  # "full", "incremental" or "none"
+    new_faces: int = 0
+    joined: int = 0  # new faces that joined an existing person
+    new_persons: int = 0
+
+
+def _meta_key(name: str, model_id: str) -> str:
+    return f"{name}:{model_id}"
+
+
+def _meta(conn: sqlite3.Connection, key: str) -> str | None:
+    row = conn.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
+    return row[0] if row else None
+
+
+def _set_meta(conn: sqlite3.Connection, key: str, value: str) -> None:
+    conn.execute(
+        "INSERT INTO meta(key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value", (key, value)
+    )
+
+
+def record_full_run(conn: sqlite3.Connection, model_id: str, upto: int, params: ClusterParams) -> None:
+    """After a full re-cluster (in its transaction): the faces it saw and the parameters it used."""
+    _set_meta(conn, _meta_key("clustered_upto", model_id), str(upto))
+    _set_meta(conn, _meta_key("incremental_faces", model_id), "0")
+    _set_meta(conn, _meta_key("cluster_params", model_id), json.dumps(asdict(params)))
+
+
+def update_persons(conn: sqlite3.Connection, folder: Path, model_id: str, *, force_full: bool = False) -> UpdateReport:
+    """Bring persons up to date with the faces of ``model_id`` (see the module docstring)."""
+    total, = conn.execute("SELECT COUNT(*) FROM faces WHERE model_id = ?", (model_id,)).fetchone()
+    upto = _meta(conn, _meta_key("clustered_upto", model_id))
+    placed = int(_meta(conn, _meta_key("incremental_faces", model_id)) or 0)
+    params_json = _meta(conn, _meta_key("cluster_params", model_id))
+    if force_full or upto is None or params_json is None or total < INCREMENTAL_MIN_FACES:
+        return _full(conn, folder, model_id)
+    new, = conn.execute("SELECT COUNT(*) FROM faces WHERE model_id = ? AND id > ?", (model_id, int(upto))).fetchone()
+    if placed + new > INCREMENTAL_MAX_SHARE * total:
+        return _full(conn, folder, model_id)
+    if new == 0:
+        if is_dirty(conn):  # faces left (files removed): persons lose them; no new grouping needed
+            with transaction(conn):
+                drop_empty_persons(conn)
+                mark_dirty(conn, False)
+        return UpdateReport("none")
+    cache = load_vectors(conn, folder, model_id)
+    if cache is None:
+        return _full(conn, folder, model_id)
+    params = ClusterParams(**json.loads(params_json)).at_size(total)
+    with transaction(conn):  # planned under the write lock: it is quick, and no edit can interleave
+        report = _place_new_faces(conn, cache, model_id, int(upto), params)
+        last, = conn.execute("SELECT MAX(id) FROM faces WHERE model_id = ?", (model_id,)).fetchone()
+        _set_meta(conn, _meta_key("clustered_upto", model_id), str(last))
+        _set_meta(conn, _meta_key("incremental_faces", model_id), str(placed + report.new_faces))
+        drop_empty_persons(conn)
+        mark_dirty(conn, False)
+    return report
+
+
+def _full(conn: sqlite3.Connection, folder: Path, model_id: str) -> UpdateReport:
+    recluster(conn, model_id, folder=folder)
+    return UpdateReport("full")
+
+
+def _place_new_faces(
+    conn: sqlite3.Connection, cache: CachedVectors, model_id: str, upto: int, params: ClusterParams
+) -> UpdateReport:
+    rows = conn.execute(
+        "SELECT id, CASE WHEN video_start_s IS NULL THEN image_id ELSE -id END, quality FROM faces "
+        "WHERE model_id = ? AND id > ? ORDER BY id", (model_id, upto)
+    ).fetchall()
+    new_ids = np.array([r[0] for r in rows], dtype=np.int64)
+    new_photo = np.array([r[1] for r in rows], dtype=np.int64)
+    new_quality = np.array([r[2] for r in rows], dtype=np.float64)
+    X = cache.get(new_ids)
+    X /= np.linalg.norm(X, axis=1, keepdims=True)
+
+    # Neighbours among all faces (the new ones included: they may group with each other).
+    floor = params.link_similarity - params.evidence_gain
+    sims, nbrs = cache.nearest(X, params.neighbors + 1)
+    near = (sims >= floor) & (nbrs != new_ids[:, None])
+    near_ids = np.unique(nbrs[near])
+    person_of = _persons_of(conn, near_ids)
+
+    # Candidate persons: those of a new face's neighbours. Their faces, sums, best quality, photos.
+    candidates = sorted({p for p in person_of.values()})
+    joined = _join_existing(conn, cache, model_id, X, new_ids, new_photo, new_quality, nbrs, near, person_of, candidates, params)
+
+    # The rest: clustered with the unassigned faces near them, by the engine itself.
+    left = np.array([i for i in range(len(new_ids)) if int(new_ids[i]) not in joined], dtype=np.int64)
+    made = 0
+    if len(left):
+        new_set = set(new_ids.tolist())
+        old_loose = [int(f) for f in np.unique(nbrs[left][near[left]]) if int(f) not in person_of and int(f) not in new_set]
+        made = _group_leftovers(conn, cache, new_ids[left], old_loose, params)
+    stamp = now()
+    conn.executemany(
+        "INSERT INTO assignments(face_id, person_id, provenance, updated_at) VALUES (?, ?, 'auto', ?)",
+        [(face, person, stamp) for face, person in joined.items()],
+    )
+    return UpdateReport("incremental", len(new_ids), len(joined), made)
+
+
+def _persons_of(conn: sqlite3.Connection, face_ids: np.ndarray) -> dict[int, int]:
+    out: dict[int, int] = {}
+    ids = face_ids.tolist()
+    for start in range(0, len(ids), 900):
+        chunk = ids[start : start + 900]
+        marks = ",".join("?" * len(chunk))
+        out.update(conn.execute(f"SELECT face_id, person_id FROM assignments WHERE face_id IN ({marks})", chunk).fetchall())
+    return out
+
+
+def _join_existing(
+    conn: sqlite3.Connection, cache: CachedVectors, model_id: str, X: np.ndarray, new_ids: np.ndarray,
+    new_photo: np.ndarray, new_quality: np.ndarray, nbrs: np.ndarray, near: np.ndarray, person_of: dict[int, int],
+    candidates: list[int], params: ClusterParams,
+) -> dict[int, int]:
+    """New face id -> existing person it joins: best margin first, one face per photo per person."""
+    if not candidates:
+        return {}
+    index = {p: i for i, p in enumerate(candidates)}
+    sums = np.zeros((len(candidates), X.shape[1]), dtype=np.float64)
+    sizes = np.zeros(len(candidates), dtype=np.float64)
+    best_quality = np.zeros(len(candidates), dtype=np.float64)
+    photos: list[set[int]] = [set() for _ in candidates]
+    for start in range(0, len(candidates), 900):
+        chunk = candidates[start : start + 900]
+        marks = ",".join("?" * len(chunk))
+        rows = conn.execute(
+            "SELECT a.face_id, a.person_id, f.quality, CASE WHEN f.video_start_s IS NULL THEN f.image_id ELSE -f.id END "
+            f"FROM assignments a JOIN faces f ON f.id = a.face_id WHERE a.person_id IN ({marks}) AND f.model_id = ?",
+            [*chunk, model_id],
+        ).fetchall()
+        if not rows:
+            continue
+        faces = np.array([r[0] for r in rows], dtype=np.int64)
+        slot = np.array([index[r[1]] for r in rows], dtype=np.int64)
+        vectors = cache.get(faces).astype(np.float64)
+        vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+        np.add.at(sums, slot, vectors)
+        np.add.at(sizes, slot, 1.0)
+        np.maximum.at(best_quality, slot, np.array([r[2] for r in rows], dtype=np.float64))
+        for (_, _, _, photo), s in zip(rows, slot.tolist(), strict=True):
+            photos[s].add(int(photo))
+    # Every (new face, candidate person of one of its neighbours) pair, scored.
+    pairs = sorted({(i, index[person_of[int(f)]]) for i, j in zip(*np.nonzero(near), strict=True)
+                    for f in (nbrs[i, j],) if int(f) in person_of})
+    if not pairs:
+        return {}
+    face_i = np.array([p[0] for p in pairs], dtype=np.int64)
+    slot = np.array([p[1] for p in pairs], dtype=np.int64)
+    live = sizes[slot] > 0
+    face_i, slot = face_i[live], slot[live]
+    link = (sums[slot] * X[face_i]).sum(axis=1) / sizes[slot]
+    quality = np.where(np.isnan(new_quality[face_i]), 1.0, new_quality[face_i])
+    margin = link_margin(link, np.ones(len(slot)), sizes[slot], quality, best_quality[slot], params)
+    order = np.lexsort((slot, new_ids[face_i], -margin))
+    joined: dict[int, int] = {}
+    for k in order[margin[order] >= 0]:
+        face, s = int(new_ids[face_i[k]]), int(slot[k])
+        photo = int(new_photo[face_i[k]])
+        if face in joined or photo in photos[s]:
+            continue
+        joined[face] = candidates[s]
+        photos[s].add(photo)
+    return joined
+
+
+def _group_leftovers(
+    conn: sqlite3.Connection, cache: CachedVectors, new_ids: np.ndarray, old_loose: list[int], params: ClusterParams
+) -> int:
+    """Cluster new faces that joined nobody with nearby unassigned faces; groups with a new face
+    become new persons. Returns the number of persons made."""
+    ids = np.concatenate([new_ids, np.array(sorted(old_loose), dtype=np.int64)])
+    rows = dict(
+        (r[0], (r[1], r[2])) for start in range(0, len(ids), 900)
+        for r in conn.execute(
+            "SELECT id, CASE WHEN video_start_s IS NULL THEN image_id ELSE -id END, quality FROM faces "
+            f"WHERE id IN ({','.join('?' * len(ids[start:start + 900]))})", ids[start : start + 900].tolist()
+        )
+    )
+    photos = np.array([rows[int(f)][0] for f in ids], dtype=np.int64)
+    quality = np.array([rows[int(f)][1] for f in ids], dtype=np.float64)
+    # The library's thresholds, not those of a clustering of this handful of faces.
+    fixed = replace(params, impostor_tail=0.0)
+    labels = cluster_faces(cache.get(ids), photos, quality=quality, params=fixed).labels
+    fresh = labels[: len(new_ids)]
+    stamp = now()
+    made = 0
+    for label in np.unique(fresh[fresh >= 0]):
+        members = ids[labels == label]
+        person = new_person(conn, stamp)
+        conn.executemany(
+            "INSERT INTO assignments(face_id, person_id, provenance, updated_at) VALUES (?, ?, 'auto', ?)",
+            [(int(f), person, stamp) for f in members],
+        )
+        made += 1
+    return made
+
