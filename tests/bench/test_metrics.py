@@ -67,3 +67,48 @@ def test_bcubed_on_ten_thousand_faces_is_fast() -> None:
     bcubed_prf(truth, pred)
     pairwise_prf(truth, pred)
     assert time.perf_counter() - start < 0.5
+
+
+def test_suggestion_and_merge_precision_on_a_tiny_case() -> None:
+    from facefile.bench.metrics import majority_identity, merge_precision, suggestion_precision
+
+    # Ann: faces 0-2 (a person) and 3 (unassigned, near Ann); Bob: 4-5 and 6 (unassigned, but
+    # nearest Ann's person); Cid: 7-8, a second person of Ann's look, and 9 (no person of his own).
+    ann, bob = np.array([1.0, 0, 0]), np.array([0, 1.0, 0])
+    near = lambda v, e: (v + e) / np.linalg.norm(v + e)  # noqa: E731
+    X = np.array([
+        near(ann, [0, 0, 0.05]), near(ann, [0, 0, -0.05]), ann, near(ann, [0, 0.1, 0]),
+        bob, near(bob, [0, 0, 0.05]), near(ann, [0, 0.3, 0]),
+        near(ann, [0, -0.1, 0.1]), near(ann, [0, -0.1, -0.1]), near(ann, [0, 0.05, 0.3]),
+    ], dtype=np.float32)
+    truth = np.array(["ann"] * 4 + ["bob"] * 3 + ["ann", "ann", "cid"])
+    labels = np.array([0, 0, 0, -1, 1, 1, -1, 2, 2, -1])
+    photos = np.arange(10)
+    assert majority_identity(truth, labels) == {0: "ann", 1: "bob", 2: "ann"}
+    from facefile.cluster.suggest import SuggestParams
+
+    loose = SuggestParams(min_similarity=0.5, margin=0.0, min_cohesion=0.0, baseline=0.0)
+    p1, shown, right, eligible = suggestion_precision(truth, labels, X, photos, params=loose)
+    # Faces 3 and 6 could be right (their identity owns a person); face 9 (cid) cannot, yet it is
+    # asked about (nearest an Ann person) and counts as wrong: every shown question counts.
+    assert (eligible, shown, right) == (2, 3, 1) and p1 == 1 / 3
+    # A person already in the face's photo is never suggested: with both Ann persons in face 3's
+    # photo, only Bob is left for it, and he is too far to ask about.
+    photos_shared = photos.copy()
+    photos_shared[[0, 7]] = photos_shared[3]
+    assert suggestion_precision(truth, labels, X, photos_shared, params=loose)[1] == 2
+    # A margin over the runner-up: faces torn between two persons are not asked, unless the two
+    # are almost surely one person (the two Ann persons are): then the runner-up is no rival.
+    strict = SuggestParams(min_similarity=0.5, margin=0.5, min_cohesion=0.0, baseline=0.0)
+    assert suggestion_precision(truth, labels, X, photos, params=strict)[1:3] == (3, 1)  # 3, 6, 9: all near Ann
+    rivals = SuggestParams(min_similarity=0.5, merge_similarity=1.0, margin=0.5, min_cohesion=0.0, baseline=0.0)
+    assert suggestion_precision(truth, labels, X, photos, params=rivals)[1] == 0
+    merge = SuggestParams(merge_similarity=0.5, min_cohesion=0.0, baseline=0.0)
+    assert merge_precision(truth, labels, X, photos, params=merge) == (1.0, 1, 1, 1)  # persons 0, 2: Ann
+    merge = SuggestParams(merge_similarity=-1.0, min_cohesion=0.0, baseline=0.0)
+    merge_p, shown, right, true_pairs = merge_precision(truth, labels, X, photos, params=merge)
+    assert (shown, right, true_pairs) == (2, 1, 1) and merge_p == 0.5  # Bob is unlike Ann: ratio < 0
+    photos_shared = photos.copy()
+    photos_shared[7] = photos_shared[0]  # the two Ann persons share a photo: no split to find
+    assert merge_precision(truth, labels, X, photos_shared, params=merge)[2:] == (0, 0)
+    assert suggestion_precision(truth, np.full(10, -1), X, photos, params=loose) == (1.0, 0, 0, 0)

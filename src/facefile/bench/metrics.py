@@ -13,10 +13,16 @@ BCubed is the headline number: pairwise scores are dominated by the largest iden
 """
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 from numpy.typing import ArrayLike
 
-__all__ = ["bcubed_prf", "nmi", "noise_as_singletons", "pairwise_prf"]
+if TYPE_CHECKING:
+    from ..cluster.suggest import SuggestParams
+
+__all__ = ["bcubed_prf", "majority_identity", "merge_precision", "nmi", "noise_as_singletons", "pairwise_prf",
+           "suggestion_precision"]
 
 
 def _codes(labels: ArrayLike) -> np.ndarray:
@@ -99,3 +105,85 @@ def nmi(truth: ArrayLike, pred: ArrayLike) -> float:
     mutual = max(mutual, 0.0)  # rounding can leave a tiny negative for independent labelings
     denom = (h_t + h_p) / 2
     return mutual / denom if denom > 0 else 1.0
+
+
+def majority_identity(truth: ArrayLike, labels: ArrayLike) -> dict[int, object]:
+    """The most frequent true identity of each person (label >= 0); ties go to the smallest."""
+    truth, labels = np.asarray(truth), np.asarray(labels)
+    members: dict[int, list[object]] = {}
+    for t, label in zip(truth.tolist(), labels.tolist(), strict=True):
+        if label >= 0:
+            members.setdefault(int(label), []).append(t)
+    out: dict[int, object] = {}
+    for label, ts in members.items():
+        values, counts = np.unique(np.array(ts), return_counts=True)
+        out[label] = values[int(np.argmax(counts))].item()
+    return out
+
+
+def suggestion_precision(
+    truth: ArrayLike, labels: ArrayLike, vectors: np.ndarray, photos: ArrayLike, *, params: SuggestParams | None = None,
+) -> tuple[float, int, int, int]:
+    """Precision@1 of "is this Anna?" suggestions for unassigned faces (label -1), as the review
+    queue asks them (``cluster.suggest.PersonIndex.suggest``, persons already in the face's photo
+    left out).
+
+    Every suggestion the user would see counts: one for a face of someone with no person of their
+    own (a bystander, a stranger) has no right answer and is wrong. Returns ``(precision, shown,
+    right, eligible)``: the share of shown suggestions whose person's majority identity is the
+    face's, how many were shown, how many were right, and how many unassigned faces could have had
+    a right one (their identity is some person's majority identity: ``right / eligible`` is the
+    recall). Precision is 1.0 when nothing was shown (read it with ``shown``).
+    """
+    from ..cluster.suggest import PersonIndex
+
+    truth, labels, photos = np.asarray(truth), np.asarray(labels), np.asarray(photos)
+    majority = majority_identity(truth, labels)
+    owned = set(majority.values())
+    queries = np.flatnonzero(labels < 0)
+    eligible = sum(truth[i].item() in owned for i in queries.tolist())
+    assigned = np.flatnonzero(labels >= 0)
+    if not len(queries) or not len(assigned):
+        return 1.0, 0, 0, eligible
+    params = params or SuggestParams()
+    index = PersonIndex(vectors[assigned], labels[assigned], photos=photos[assigned], nearest=params.nearest)
+    in_photo: dict[int, set[int]] = {}
+    for i in assigned.tolist():
+        in_photo.setdefault(int(photos[i]), set()).add(int(labels[i]))
+    persons, _ = index.suggest(vectors[queries], exclude=[in_photo.get(int(photos[i]), set()) for i in queries],
+                               params=params)
+    shown = np.flatnonzero(persons >= 0)
+    right = sum(majority[int(persons[k])] == truth[queries[k]].item() for k in shown.tolist())
+    return (right / len(shown) if len(shown) else 1.0), len(shown), right, eligible
+
+
+def merge_precision(
+    truth: ArrayLike, labels: ArrayLike, vectors: np.ndarray, photos: ArrayLike, *, params: SuggestParams | None = None,
+    top: int = 50,
+) -> tuple[float, int, int, int]:
+    """Precision of the merge suggestions the review queue would show first (``PersonIndex.merges``,
+    its ``top`` best): the share of shown person pairs whose majority identities agree. Returns
+    ``(precision, shown, right, true_pairs)``; ``true_pairs`` is how many pairs of persons share a
+    majority identity and no photo (the splits a perfect queue would offer: ``right / true_pairs``
+    is the recall, capped by ``top``). Precision is 1.0 when nothing was shown (read it with
+    ``shown``)."""
+    from ..cluster.suggest import PersonIndex
+
+    truth, labels, photos = np.asarray(truth), np.asarray(labels), np.asarray(photos)
+    assigned = np.flatnonzero(labels >= 0)
+    if not len(assigned):
+        return 1.0, 0, 0, 0
+    params = params or SuggestParams()
+    majority = majority_identity(truth, labels)
+    index = PersonIndex(vectors[assigned], labels[assigned], photos=photos[assigned])
+    matches = index.merges(min_similarity=params.merge_similarity, min_cohesion=params.min_cohesion,
+                           baseline=params.baseline, limit=top)
+    right = sum(majority[m.keep] == majority[m.other] for m in matches)
+    by_identity: dict[object, list[int]] = {}
+    for person, identity in majority.items():
+        by_identity.setdefault(identity, []).append(person)
+    photos_of = {p: set(photos[assigned][labels[assigned] == p].tolist()) for ps in by_identity.values()
+                 if len(ps) > 1 for p in ps}
+    true_pairs = sum(not photos_of[a] & photos_of[b] for ps in by_identity.values()
+                     for k, a in enumerate(ps) for b in ps[k + 1:])
+    return (right / len(matches) if matches else 1.0), len(matches), right, true_pairs

@@ -22,9 +22,11 @@ from pathlib import Path
 import numpy as np
 
 from ..cluster import ClusterParams, cluster_faces
+from ..cluster.suggest import SuggestParams
 from .baselines import baselines
 from .embed_cache import EmbeddingCache, embed_items
 from .lfw import identities
+from .metrics import merge_precision, suggestion_precision
 from .scan_bench import TABLE_HEAD, MethodScore, baseline_family, score
 
 ALL_SETS = ("lfw", "lfw-all", "masked", "lowres24", "lowres32", "eyes", "jpeg15", "groups", "replay", "corrections")
@@ -146,10 +148,28 @@ def evaluate(faces: FaceSet, model_id: str) -> tuple[list[MethodScore], list[str
         f"error_ratio={(1 - scores[0].bcubed[2]) / max(1e-9, 1 - best.bcubed[2]):.3f}",
         f"facefile_pairwise_f={scores[0].pairwise[2]:.4f}", f"best_baseline_pairwise_f={best_pairwise:.4f}",
     ]
+    if faces.name in ("lfw", "lfw-all"):
+        fields += suggestion_fields(faces, labels, model_id)
     if faces.name == "groups":
         fields.append(f"same_photo_violations={violations['facefile']}")
         fields.append(f"best_baseline_same_photo_violations={violations[best.method]}")
     return scores, fields
+
+
+def suggestion_fields(faces: FaceSet, labels: np.ndarray, model_id: str, top: int = 50) -> list[str]:
+    """What the review queue would ask, with its parameters (``SuggestParams.for_model``), scored
+    against the truth: precision@1 of "is this Anna?" over every face it would ask about
+    (``suggest_n``; ``suggest_right`` of them right; ``suggest_eligible`` unassigned faces had a
+    person of their own to be offered), and precision of its first ``top`` merge suggestions
+    (``merge_n`` shown, ``merge_right`` right, of ``merge_true_pairs`` split pairs). A precision
+    with n=0 means nothing was asked."""
+    params = SuggestParams.for_model(model_id)
+    p1, shown, right, eligible = suggestion_precision(faces.truth, labels, faces.X, faces.photo, params=params)
+    merge_p, merges, merge_right, true_pairs = merge_precision(faces.truth, labels, faces.X, faces.photo,
+                                                               params=params, top=top)
+    return [f"suggest_p1={p1:.4f}", f"suggest_n={shown}", f"suggest_right={right}", f"suggest_eligible={eligible}",
+            f"merge_p={merge_p:.4f}", f"merge_n={merges}", f"merge_right={merge_right}",
+            f"merge_true_pairs={true_pairs}"]
 
 
 def report_set(faces: FaceSet, model_id: str) -> str:

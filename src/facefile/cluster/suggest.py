@@ -19,7 +19,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .params import ClusterParams
+from .params import DLIB_MODEL_ID, SFACE_MODEL_ID, ClusterParams
 
 __all__ = ["MergeMatch", "PersonIndex", "PersonMatch", "SuggestParams", "similar_faces"]
 
@@ -27,29 +27,68 @@ __all__ = ["MergeMatch", "PersonIndex", "PersonMatch", "SuggestParams", "similar
 # memory stays flat however many faces and persons a library holds.
 _BLOCK_CELLS = 2_000_000
 _MASKED = -4.0  # below any cosine similarity
+# A face's runner-up person does not count against the margin when it is linked to the best person
+# by at least this cohesion ratio: stricter than a merge suggestion (``min_cohesion``), as a margin
+# waived for two look-alikes turns straight into a wrong question (on dlib, 0.75 halved precision).
+_NO_RIVAL = 0.9
 
 
 @dataclass(frozen=True)
 class SuggestParams:
-    """How similar is similar enough to ask the user.
+    """How strong the evidence must be to ask the user.
 
     ``min_similarity``: a face is suggested for a person when the mean similarity to that person's
-    ``nearest`` most similar faces reaches this. ``merge_similarity``: two persons are suggested as
-    one when their average-link similarity (the mean over all their cross pairs) reaches this.
+    ``nearest`` most similar faces reaches this. ``merge_similarity``: two persons are candidates
+    for one when their average-link similarity (the mean over all their cross pairs) reaches this.
     ``group_similarity``: faces offered together for batch review are at least this similar to the
     group's first face (the user unticks the odd ones out).
+
+    Similarity alone is weak evidence for the cases the review queue sees: the engine has already
+    linked everything that was clearly one person, so what is left just below its thresholds is
+    mostly look-alikes (siblings, strangers with the same haircut), not the person itself. Two
+    further tests decide what is actually shown:
+
+    ``margin``: a face is asked about only when its best person beats the second best by this
+    much. An unassigned face of someone with no person of their own (most unassigned faces: a
+    library is full of bystanders) still has a best match, a chance look-alike among many persons;
+    the gap between the best and second-best chance match is about one ``impostor_tail`` of the
+    embedder (the spacing of the top draws from an exponential tail), so three of them leave ~5% of
+    strangers while the face's own person, a real match, usually clears it.
+
+    ``min_cohesion``: the *cohesion ratio*, ``(link - baseline) / (cohesion - baseline)``, compares
+    how alike two things are with how alike a person's own faces are (``cohesion``: the mean
+    similarity of a person's face pairs; for two persons their geometric mean), on a scale where
+    ``baseline`` (the embedder's mean similarity of unrelated faces) is 0. The two parts of a split
+    person look like each other about as much as each part looks like itself (ratio near 1);
+    look-alikes are kept apart by the engine precisely because each is far more alike within
+    itself than across (ratio well below 1). Merges are shown and ranked by this ratio. 0.75 asks
+    for the link to cover three quarters of the way from strangers to self.
+
+    ``face_cohesion``: the same test for one face against its best person (its score as a share of
+    the person's cohesion), off by default. It removes most chance matches of strangers (LFW
+    development: 61 questions, 6 right, become 4, 2 right), but it also silences every blurred or
+    masked face of a *tight* person (a burst of near-identical photos: cohesion 0.9), the very
+    faces review is for; the margin alone does not depend on how tight a person happens to be.
     """
 
     min_similarity: float = 0.313
     merge_similarity: float = 0.30
     group_similarity: float = 0.313
     nearest: int = 3
+    margin: float = 0.078
+    min_cohesion: float = 0.75
+    face_cohesion: float = 0.0
+    baseline: float = 0.09
 
     def __post_init__(self) -> None:
-        for name in ("min_similarity", "merge_similarity", "group_similarity"):
+        for name in ("min_similarity", "merge_similarity", "group_similarity", "baseline"):
             value = getattr(self, name)
             if not isinstance(value, (int, float)) or isinstance(value, bool) or not -1.0 <= value <= 1.0:
                 raise ValueError(f"{name} must be a number in [-1, 1], got {value!r}")
+        for name in ("margin", "min_cohesion", "face_cohesion"):
+            value = getattr(self, name)
+            if not isinstance(value, (int, float)) or isinstance(value, bool) or not 0.0 <= value <= 2.0:
+                raise ValueError(f"{name} must be a number in [0, 2], got {value!r}")
         if not isinstance(self.nearest, int) or isinstance(self.nearest, bool) or self.nearest < 1:
             raise ValueError(f"nearest must be a positive int, got {self.nearest!r}")
 
@@ -61,7 +100,9 @@ class SuggestParams:
         large groups at ``link_similarity - evidence_gain`` (SFace 0.35). Asking the user about
         matches just below those finds the faces the engine was too careful with, while a margin of
         half a gain (SFace 0.05, dlib 0.005: dlib's scale is ten times finer) keeps the questions
-        mostly answerable with "yes".
+        mostly answerable with "yes". ``margin`` is three ``impostor_tail`` of the embedder (SFace
+        0.078, dlib 0.02); ``baseline`` is the embedder's mean similarity of two different people's
+        faces (LFW development pairs: SFace 0.09, dlib normalised 0.83).
         """
         engine = ClusterParams.for_model(model_id)
         margin = engine.evidence_gain / 2
@@ -70,7 +111,13 @@ class SuggestParams:
             min_similarity=single,
             merge_similarity=round(engine.link_similarity - engine.evidence_gain - margin, 4),
             group_similarity=single,
+            margin=round(3 * engine.impostor_tail, 4),
+            baseline=_BASELINES.get(model_id, 0.0),
         )
+
+
+# Mean cosine similarity of two faces of different people (LFW development pairs, 200,000 drawn).
+_BASELINES = {SFACE_MODEL_ID: 0.09, "sface": 0.09, DLIB_MODEL_ID: 0.83, "dlib": 0.83}
 
 
 @dataclass(frozen=True)
@@ -81,11 +128,14 @@ class PersonMatch:
 
 @dataclass(frozen=True)
 class MergeMatch:
-    """Two persons that are probably one. ``keep`` is the larger (the lower id on a tie)."""
+    """Two persons that are probably one. ``keep`` is the larger (the lower id on a tie).
+    ``similarity``: their average link; ``cohesion``: the cohesion ratio (see ``SuggestParams``),
+    the evidence the suggestion is ranked by."""
 
     keep: int
     other: int
     similarity: float
+    cohesion: float = 1.0
 
 
 class PersonIndex:
@@ -122,6 +172,7 @@ class PersonIndex:
         self.nearest = nearest
         self._position = {int(p): i for i, p in enumerate(self.person_ids.tolist())}
         self._means: np.ndarray | None = None
+        self._cohesion: np.ndarray | None = None
 
     @property
     def means(self) -> np.ndarray:
@@ -131,6 +182,31 @@ class PersonIndex:
             sums = np.add.reduceat(self.vectors, self.starts, axis=0) if len(self) else self.vectors[:0]
             self._means = (sums / np.maximum(self.sizes, 1)[:, None]).astype(np.float32)
         return self._means
+
+    @property
+    def cohesion(self) -> np.ndarray:
+        """(P,) the mean similarity of each person's pairs of faces. A person of one face has none:
+        it gets the median of the others (1.0 when no person has two faces: the strictest)."""
+        if self._cohesion is None:
+            sums = self.means * self.sizes[:, None]
+            norms = (self.vectors * self.vectors).sum(axis=1)
+            own = np.add.reduceat(norms, self.starts) if len(self) else norms[:0]
+            pairs = self.sizes * (self.sizes - 1.0)
+            known = pairs > 0
+            out = np.full(len(self), np.nan, dtype=np.float64)
+            out[known] = ((sums[known] ** 2).sum(axis=1) - own[known]) / pairs[known]
+            out[~known] = float(np.median(out[known])) if known.any() else 1.0
+            self._cohesion = out
+        return self._cohesion
+
+    def cohesion_ratio(self, link: np.ndarray, i: np.ndarray, j: np.ndarray | None = None, *,
+                       baseline: float = SuggestParams.baseline) -> np.ndarray:
+        """``(link - baseline) / (cohesion - baseline)`` for persons at positions ``i`` (and the
+        geometric mean of both persons' cohesions with ``j``): 1 when the link is as strong as the
+        persons' own faces are alike, 0 at the similarity of strangers."""
+        above = np.maximum(self.cohesion - baseline, 1e-6)
+        own = above[i] if j is None else np.sqrt(above[i] * above[j])
+        return (np.asarray(link, dtype=np.float64) - baseline) / own
 
     def __len__(self) -> int:
         return len(self.person_ids)
@@ -180,6 +256,49 @@ class PersonIndex:
         persons = np.where(np.isfinite(value), self.person_ids[where], -1)
         return persons, value
 
+    def suggest(
+        self,
+        queries: np.ndarray,
+        *,
+        exclude: Sequence[Collection[int]] | None = None,
+        params: SuggestParams | None = None,
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """The person to ask about for each query ("is this Anna?"): (person ids, scores), person -1
+        and score -inf where the evidence is too weak to ask. A face is asked about when its best
+        person (after ``exclude``) scores at least ``params.min_similarity``, beats the second best
+        by ``params.margin`` (unless the two are almost surely one person themselves) and, when
+        ``params.face_cohesion`` is set, reaches that share of the person's own cohesion (see
+        ``SuggestParams``): most unassigned faces are of people with no person, and each of them
+        has a best match too."""
+        params = params or SuggestParams()
+        scores = self.scores(queries)
+        if exclude is not None:
+            self._mask(scores, exclude)
+        none = np.full(len(scores), -1, np.int64), np.full(len(scores), -np.inf, np.float32)
+        if not len(self):
+            return none
+        where = np.argmax(scores, axis=1)
+        rows = np.arange(len(scores))
+        value = scores[rows, where]
+        clear = np.ones(len(scores), dtype=bool)
+        if len(self) > 1:
+            rest = scores.copy()
+            rest[rows, where] = -np.inf
+            runner = np.argmax(rest, axis=1)
+            with np.errstate(invalid="ignore"):  # -inf - -inf where every person is excluded
+                clear = value - rest[rows, runner] >= params.margin
+            # The margin guards against choosing between two different people. A runner-up that is
+            # almost surely the same person as the best is no rival (two parts of one split person).
+            link = np.einsum("ij,ij->i", self.means[where], self.means[runner])
+            same = (link >= params.merge_similarity) & (
+                self.cohesion_ratio(link, where, runner, baseline=params.baseline) >= _NO_RIVAL
+            )
+            clear |= same
+        ok = np.isfinite(value) & (value >= params.min_similarity) & clear
+        if params.face_cohesion > 0:
+            ok &= self.cohesion_ratio(value, where, baseline=params.baseline) >= params.face_cohesion
+        return np.where(ok, self.person_ids[where], none[0]), np.where(ok, value, none[1])
+
     def rank(
         self,
         query: np.ndarray,
@@ -215,28 +334,48 @@ class PersonIndex:
         self,
         *,
         min_similarity: float = SuggestParams.merge_similarity,
+        min_cohesion: float = SuggestParams.min_cohesion,
+        baseline: float = SuggestParams.baseline,
         dismissed: Collection[tuple[int, int]] = (),
         limit: int = 20,
     ) -> list[MergeMatch]:
-        """Pairs of persons whose average-link similarity reaches ``min_similarity``, most similar
-        first; pairs in ``dismissed`` (either order) and pairs seen together in one photo are left out."""
+        """Pairs of persons that are probably one, strongest evidence first: average-link similarity
+        at least ``min_similarity`` and cohesion ratio (see ``SuggestParams``) at least
+        ``min_cohesion``, ranked by that ratio. Pairs in ``dismissed`` (either order) and pairs seen
+        together in one photo are left out.
+
+        Ranked by raw similarity, the top pairs are almost all look-alikes: the engine links two
+        groups whose average link clears its (size-dependent) threshold, so what stays apart just
+        below it is mostly two tight persons of two people who look alike, whose faces are much more
+        alike within each person than across. A person the engine split (masked and unmasked
+        photos, a change of age) is instead two loose parts about as alike across as within."""
         gone = {(min(a, b), max(a, b)) for a, b in dismissed}
-        found: list[tuple[float, int, int]] = []
+        rows_all: list[np.ndarray] = []
+        cols_all: list[np.ndarray] = []
+        links: list[np.ndarray] = []
         step = max(1, _BLOCK_CELLS // max(1, len(self)))
         for start in range(0, len(self), step):
             sims = self.means[start:start + step] @ self.means.T
             rows, cols = np.nonzero(sims >= min_similarity)
             keep = cols > rows + start  # each pair once, never a person with itself
-            for r, c in zip(rows[keep], cols[keep], strict=True):
-                found.append((-float(sims[r, c]), r + start, int(c)))
-        found.sort(key=lambda t: (t[0], int(self.person_ids[t[1]]), int(self.person_ids[t[2]])))
+            rows_all.append(rows[keep] + start)
+            cols_all.append(cols[keep])
+            links.append(sims[rows[keep], cols[keep]])
+        if not rows_all:
+            return []
+        i, j, link = np.concatenate(rows_all), np.concatenate(cols_all), np.concatenate(links)
+        ratio = self.cohesion_ratio(link, i, j, baseline=baseline)
+        strong = ratio >= min_cohesion
+        i, j, link, ratio = i[strong], j[strong], link[strong], ratio[strong]
+        order = np.lexsort((self.person_ids[j], self.person_ids[i], -np.round(ratio, 6)))
         matches: list[MergeMatch] = []
-        for negative, i, j in found:
-            a, b = int(self.person_ids[i]), int(self.person_ids[j])
-            if (min(a, b), max(a, b)) in gone or self._share_a_photo(i, j):
+        for k in order.tolist():
+            a, b = int(self.person_ids[i[k]]), int(self.person_ids[j[k]])
+            if (min(a, b), max(a, b)) in gone or self._share_a_photo(int(i[k]), int(j[k])):
                 continue
-            big, small = (i, j) if (self.sizes[i], -a) >= (self.sizes[j], -b) else (j, i)
-            matches.append(MergeMatch(int(self.person_ids[big]), int(self.person_ids[small]), round(-negative, 3)))
+            big, small = (i[k], j[k]) if (self.sizes[i[k]], -a) >= (self.sizes[j[k]], -b) else (j[k], i[k])
+            matches.append(MergeMatch(int(self.person_ids[big]), int(self.person_ids[small]),
+                                      round(float(link[k]), 3), round(float(ratio[k]), 3)))
             if len(matches) >= limit:
                 break
         return matches

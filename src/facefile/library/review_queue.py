@@ -110,10 +110,11 @@ class ReviewQueue:
         self._face_order = [f for f in self._face_order if not decisions.is_assigned(snap, f)]
         waiting = [f for f in self._face_order if f not in skip]
         for position, face_id in enumerate(waiting):
-            matches = index.rank(
-                snap.vectors[snap.row_of[face_id]], exclude=self._excluded(snap, decisions, face_id),
-                min_similarity=self.params.min_similarity,
-            )
+            vector, excluded = snap.vectors[snap.row_of[face_id]], self._excluded(snap, decisions, face_id)
+            persons, _ = index.suggest(vector[None], exclude=[excluded], params=self.params)
+            if persons[0] < 0:
+                continue  # too weak to ask now (answers since the ranking changed the persons)
+            matches = index.rank(vector, exclude=excluded, min_similarity=self.params.min_similarity)
             if matches:
                 return FaceSuggestion(face_id, matches, len(waiting) - position)
         return None
@@ -149,8 +150,12 @@ class ReviewQueue:
             face_ids = [int(snap.ids[rows[m]]) for m in members]
             mean = vectors[members].mean(axis=0)
             excluded = set().union(*(self._excluded(snap, decisions, f) for f in face_ids))
-            matches = index.rank(
-                mean / np.linalg.norm(mean), exclude=excluded, min_similarity=self.params.min_similarity
+            mean = mean / np.linalg.norm(mean)
+            # Persons are offered for the group only on the evidence a single face would need;
+            # otherwise the group is offered for naming alone.
+            persons, _ = index.suggest(mean[None], exclude=[excluded], params=self.params)
+            matches = (
+                index.rank(mean, exclude=excluded, min_similarity=self.params.min_similarity) if persons[0] >= 0 else []
             )
             return FaceGroup(face_ids, matches)
         return None
@@ -158,14 +163,15 @@ class ReviewQueue:
     def next_merge(
         self, skip: Collection[tuple[int, int]] = (), dismissed: Collection[tuple[int, int]] = ()
     ) -> MergeMatch | None:
-        """Two persons that are probably one, most similar first."""
+        """Two persons that are probably one, strongest evidence first (``PersonIndex.merges``)."""
         _, decisions, index = self._current()
         unwanted = {(min(a, b), max(a, b)) for a, b in [*skip, *dismissed]}
         visible = {int(p) for p in index.person_ids}
         for attempt in range(2):
             if self._merge_order is None:
                 self._merge_order = index.merges(
-                    min_similarity=self.params.merge_similarity, dismissed=dismissed, limit=MERGE_CANDIDATES
+                    min_similarity=self.params.merge_similarity, min_cohesion=self.params.min_cohesion,
+                    baseline=self.params.baseline, dismissed=dismissed, limit=MERGE_CANDIDATES,
                 )
                 self._built("merges")
             for match in self._merge_order:
@@ -230,7 +236,8 @@ class ReviewQueue:
         return decisions.rejected.get(face_id, set()) | decisions.persons_in_photo(snap, photo)
 
     def _rank_unassigned(self, snap: _Snapshot, decisions: _Decisions, index: PersonIndex) -> list[int]:
-        """Unassigned faces with a match over the threshold, most confident first."""
+        """Unassigned faces with a match strong enough to ask about (``PersonIndex.suggest``), most
+        similar first."""
         rows = np.nonzero(~decisions.assigned)[0]
         if not len(rows) or not len(index):
             return []
@@ -242,8 +249,8 @@ class ReviewQueue:
             decisions.rejected.get(f, set()) | in_photo.get(int(snap.images[r]), set())
             for f, r in zip(waiting, rows, strict=True)
         ]
-        _, scores = index.best(snap.vectors[rows], exclude=excluded)
-        keep = np.nonzero(scores >= self.params.min_similarity)[0]
+        persons, scores = index.suggest(snap.vectors[rows], exclude=excluded, params=self.params)
+        keep = np.nonzero(persons >= 0)[0]
         order = keep[np.lexsort((np.array(waiting)[keep], -scores[keep]))]
         return [waiting[i] for i in order]
 
