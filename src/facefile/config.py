@@ -11,9 +11,10 @@ def default_workers() -> int:
 
 @dataclass(frozen=True)
 class ScanConfig:
-    # Longer side of the image the detector sees. 1920 px keeps a face of ~2 % of the frame width at
-    # ~40 px, enough for YuNet, while a 12 MP JPEG decodes at 1/2 size in draft mode.
-    max_side: int = 1920
+    # Longer side of the image the detector sees; None: the backend's own (vision.WORK_SIDES: 1024
+    # for YuNet, 2048 for dlib's HOG), where the smallest faces worth a person (~80 px in a 12 MP
+    # photo) are still found. Small faces are embedded from a finer copy, so this costs no accuracy.
+    max_side: int | None = None
     backend: str = "opencv"
     workers: int = field(default_factory=default_workers)
     # Results per SQLite transaction: large enough to amortise the commit, small enough that a kill

@@ -6,6 +6,7 @@ batch and the next scan resumes from what was stored.
 """
 from __future__ import annotations
 
+import os
 import signal
 import sys
 import time
@@ -16,7 +17,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from multiprocessing import get_context
 from pathlib import Path
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from .config import ScanConfig
 from .library.db import now
@@ -56,29 +57,41 @@ class FileTask:
 
 _backend: Backend | None = None
 _known_hashes: frozenset[str] = frozenset()
-_max_side = ScanConfig.max_side
+_max_side = 1024
 
 
-def init_worker(backend_name: str, known_hashes: frozenset[str], max_side: int, in_pool: bool) -> None:
-    """Load the models once per worker process."""
+def init_worker(backend_name: str, known_hashes: frozenset[str], max_side: int, in_pool: bool,
+                ready: Any = None) -> None:
+    """Load the models once per worker process; then put this process's id on the ``ready`` queue
+    (or the exception that stopped it, so the scan fails with it instead of waiting forever)."""
     global _backend, _known_hashes, _max_side
-    if in_pool:
-        # Ctrl-C is the parent's to handle: it stops the pool and commits what is done.
-        signal.signal(signal.SIGINT, signal.SIG_IGN)
-        import cv2
+    try:
+        if in_pool:
+            # Ctrl-C is the parent's to handle: it stops the pool and commits what is done.
+            signal.signal(signal.SIGINT, signal.SIG_IGN)
+            import cv2
 
-        cv2.setNumThreads(1)  # one process per core already; OpenCV's own threads would oversubscribe
-    from .vision import load_backend
+            cv2.setNumThreads(1)  # one process per core already; OpenCV's own threads would oversubscribe
+        from .vision import load_backend
 
-    _backend = load_backend(backend_name)
-    _known_hashes = known_hashes
-    _max_side = max_side
+        _backend = load_backend(backend_name)
+        _known_hashes = known_hashes
+        _max_side = max_side
+    except Exception as exc:
+        if ready is not None:
+            try:
+                ready.put(exc)
+            except Exception:  # an exception that does not pickle: its message still tells why
+                ready.put(RuntimeError(f"a scan worker could not start: {type(exc).__name__}: {exc}"))
+        raise
+    if ready is not None:
+        ready.put(os.getpid())
 
 
 def process_file(task: FileTask) -> ImageResult:
     """Everything one file needs that is not a database write. Never raises for a bad file."""
-    from .media import VIDEO_EXTENSIONS, MediaError, decode, hash_file
-    from .vision.quality import face_quality
+    from .media import VIDEO_EXTENSIONS, MediaError, decode_with_detail, hash_file
+    from .vision.faces import photo_faces
 
     result = ImageResult(path=task.stored_path, size=task.size, mtime_ns=task.mtime_ns)
     try:
@@ -92,18 +105,17 @@ def process_file(task: FileTask) -> ImageResult:
 
             process_video(Path(task.path), result, _backend)
             return result
-        image = decode(Path(task.path), max_side=_max_side)
-        found = _backend.detector.detect(image.pixels)
-        vectors = _backend.embedder.embed(image.pixels, found) if found else []
+        # One decode gives the detector's working image and a finer copy for small faces' crops.
+        image, fine = decode_with_detail(Path(task.path), max_side=_max_side)
         result.faces = [
             FaceRecord(
-                box=tuple(float(v) for v in face.scaled(image.scale).box),  # type: ignore[arg-type]
-                landmarks=face.scaled(image.scale).landmarks,
-                det_score=float(face.score),
-                quality=float(face_quality(image.pixels, face)),
-                embedding=vector,
+                box=tuple(float(v) for v in found.face.box),  # type: ignore[arg-type]
+                landmarks=found.face.landmarks,
+                det_score=float(found.face.score),
+                quality=found.quality,
+                embedding=found.embedding,
             )
-            for face, vector in zip(found, vectors, strict=True)
+            for found in photo_faces(_backend, image.pixels, image.scale, fine)
         ]
         # Names other photo tools stored in the photo or its sidecar become confirmations.
         from .scan_xmp import named_faces
@@ -137,11 +149,12 @@ def run_scan(
     config: ScanConfig | None = None,
     ray: str | None = None,
 ) -> ScanReport:
-    from .vision import DEFAULT_BACKEND, model_id_of
+    from .vision import DEFAULT_BACKEND, model_id_of, work_side_of
 
     config = config or ScanConfig(backend=backend or DEFAULT_BACKEND, ray_address=ray)
     backend_name = backend or config.backend
     workers = workers or config.workers
+    max_side = config.max_side or work_side_of(backend_name)
     progress = lib.scan_progress_recorder(progress or _Silent())
     folder = folder.expanduser()
     if not folder.is_dir():
@@ -162,7 +175,7 @@ def run_scan(
     try:
         tasks, seen, unreadable_dirs = _discover(lib, folder, writer, progress, report)
         if tasks:
-            _process_all(lib, writer, tasks, backend_name, workers, config, progress, report)
+            _process_all(lib, writer, tasks, backend_name, workers, max_side, config, progress, report)
         # Names read from XMP regions were queued with their faces; confirm them (also any left
         # queued by an earlier scan that was killed before this step).
         lib.apply_imported_names()
@@ -170,7 +183,7 @@ def run_scan(
         report.files_gone = writer.remove_paths(gone)
         if lib.needs_recluster():
             progress.stage("Grouping faces into persons")
-            lib.recluster(model_id)
+            lib.update_persons(model_id)
             report.reclustered = True
     except KeyboardInterrupt:
         status = "interrupted"
@@ -225,12 +238,12 @@ def _process_all(
     tasks: list[FileTask],
     backend_name: str,
     workers: int,
+    max_side: int,
     config: ScanConfig,
     progress: ScanProgress,
     report: ScanReport,
 ) -> None:
     known_hashes = frozenset(writer.known_hashes())
-    progress.stage("Finding faces", total=len(tasks))
     batch: list[ImageResult] = []
     last_commit = time.monotonic()
 
@@ -246,7 +259,7 @@ def _process_all(
         last_commit = time.monotonic()
 
     try:
-        for result in _results(tasks, backend_name, known_hashes, workers, config):
+        for result in _results(tasks, backend_name, known_hashes, workers, max_side, config, progress):
             batch.append(result)
             progress.advance()
             # Commit by size or every few seconds, so a kill loses little and readers see progress.
@@ -257,16 +270,23 @@ def _process_all(
 
 
 def _results(
-    tasks: list[FileTask], backend_name: str, known_hashes: frozenset[str], workers: int, config: ScanConfig
+    tasks: list[FileTask], backend_name: str, known_hashes: frozenset[str], workers: int, max_side: int,
+    config: ScanConfig, progress: ScanProgress,
 ) -> Iterator[ImageResult]:
+    """Every task's result, in completion order. Models load in a stage of their own ("Loading
+    models", then "Finding faces" once every worker is ready), so the progress rate shows the
+    scan's speed, not its start-up (``bench speed`` times from there)."""
     if config.ray_address is not None:
         from .distributed.ray_scan import ray_results
 
-        yield from ray_results(tasks, backend_name, known_hashes, config.max_side,
+        progress.stage("Finding faces", total=len(tasks))
+        yield from ray_results(tasks, backend_name, known_hashes, max_side,
                                address=config.ray_address, workers=workers)
         return
+    progress.stage("Loading models")
     if workers <= 1 or len(tasks) < config.min_files_for_pool:
-        init_worker(backend_name, known_hashes, config.max_side, in_pool=False)
+        init_worker(backend_name, known_hashes, max_side, in_pool=False)
+        progress.stage("Finding faces", total=len(tasks))
         for task in tasks:
             yield process_file(task)
         return
@@ -274,12 +294,16 @@ def _results(
     # OpenCV's thread pool, none of which survive a fork safely. All workers start here, inside
     # _without_main_module, so a user's script without an `if __name__ == "__main__"` guard is not
     # re-run in every worker.
+    context = get_context("spawn")
+    ready = context.SimpleQueue()
     with _without_main_module():
-        pool = get_context("spawn").Pool(
+        pool = context.Pool(
             processes=workers, initializer=init_worker,
-            initargs=(backend_name, known_hashes, config.max_side, True),
+            initargs=(backend_name, known_hashes, max_side, True, ready),
         )
     try:
+        _wait_until_ready(ready, workers)
+        progress.stage("Finding faces", total=len(tasks))
         # Results arrive as they finish; small tasks, so uneven files don't leave a worker idle.
         yield from pool.imap_unordered(process_file, tasks, chunksize=1)
         pool.close()
@@ -288,6 +312,17 @@ def _results(
         raise
     finally:
         pool.join()
+
+
+def _wait_until_ready(ready: Any, workers: int) -> None:
+    """Until ``workers`` processes have loaded their models; the first worker's failure is raised
+    here (the pool would otherwise restart failing workers forever)."""
+    started: set[int] = set()
+    while len(started) < workers:
+        message = ready.get()
+        if isinstance(message, BaseException):
+            raise message
+        started.add(message)
 
 
 @contextmanager

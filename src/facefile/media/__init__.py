@@ -10,6 +10,7 @@ from facefile.media.decode import (
     decode_region,
     load_original,
 )
+from facefile.media.detail import DetailImage, decode_with_detail
 from facefile.media.discover import (
     IMAGE_EXTENSIONS,
     VIDEO_EXTENSIONS,
@@ -26,10 +27,12 @@ __all__ = [
     "IMAGE_EXTENSIONS",
     "VIDEO_EXTENSIONS",
     "DecodedImage",
+    "DetailImage",
     "DiscoveredFile",
     "MediaError",
     "decode",
     "decode_region",
+    "decode_with_detail",
     "discover",
     "hash_file",
     "is_image_name",

@@ -41,18 +41,19 @@ class DlibDetector:
         self._shapes = shape_predictor or load_shape_predictor()
         self._cnn = dlib.cnn_face_detection_model_v1(str(model_path("dlib-mmod"))) if cnn_fallback else None
 
-    def detect(self, image: np.ndarray) -> list[DetectedFace]:
-        """All faces in an RGB image, best score first; boxes clipped to the image."""
+    def detect(self, image: np.ndarray, *, enlarge: bool = True) -> list[DetectedFace]:
+        """All faces in an RGB image, best score first; boxes clipped to the image. ``enlarge=False``
+        skips the upsampled retry (and the CNN fallback's upsampling; see ``base.Detector``)."""
         rgb = np.ascontiguousarray(check_rgb(image))
         height, width = rgb.shape[:2]
         found: list[tuple[dlib.rectangle, float]] = []
-        for upsample in (0, 1):
+        for upsample in (0, 1) if enlarge else (0,):
             rects, margins, _ = self._hog.run(rgb, upsample, 0.0)
             found = list(zip(rects, margins, strict=True))
             if found:
                 break
         if not found and self._cnn is not None:
-            found = [(d.rect, d.confidence) for d in self._cnn(rgb, 1)]
+            found = [(d.rect, d.confidence) for d in self._cnn(rgb, 1 if enlarge else 0)]
         faces = []
         for rect, margin in found:
             box = (float(rect.left()), float(rect.top()), float(rect.right() + 1), float(rect.bottom() + 1))

@@ -36,12 +36,13 @@ class YuNetDetector:
             str(model_path("yunet")), "", (320, 320), score_threshold, nms_threshold, top_k
         )
 
-    def detect(self, image: np.ndarray) -> list[DetectedFace]:
-        """All faces in an RGB image, best score first; boxes clipped to the image."""
+    def detect(self, image: np.ndarray, *, enlarge: bool = True) -> list[DetectedFace]:
+        """All faces in an RGB image, best score first; boxes clipped to the image. ``enlarge=False``
+        skips the enlarged retry (see ``base.Detector``)."""
         bgr = rgb_to_bgr(image)
         faces = self._detect_bgr(bgr)
         height, width = bgr.shape[:2]
-        if not faces and max(height, width) <= self.upsample_max_side:
+        if not faces and enlarge and max(height, width) <= self.upsample_max_side:
             enlarged = cv2.resize(bgr, (width * 2, height * 2), interpolation=cv2.INTER_LINEAR)
             faces = [face.scaled(0.5) for face in self._detect_bgr(enlarged)]
         return [face.clipped(width, height) for face in faces]
