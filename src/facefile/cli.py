@@ -383,6 +383,24 @@ def bench_speed(data: Path, photos: int, workers: int, no_face_recognition: bool
     click.echo(run(data, photos=photos, workers=workers, include_face_recognition=not no_face_recognition))
 
 
+@bench.command("scale")
+@click.option("--data", type=click.Path(exists=True, file_okay=False, path_type=Path), default=Path("../shared/data"),
+              show_default=True, help="Folder with embeddings/sface_dev.npz inside (the fit's source).")
+@click.option("--faces", type=int, default=1_000_000, show_default=True)
+@click.option("--identities", type=int, default=None, help="Default: faces / 10.")
+@click.option("--parts", type=int, default=32, show_default=True, help="Parts of the partitioned clustering.")
+@click.option("--tmp", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="Where to build the library (needs ~1 GB per million faces).")
+def bench_scale(data: Path, faces: int, identities: int | None, parts: int, tmp: Path | None) -> None:
+    """A million-face library: re-cluster time and memory, adding 100 faces, opening, partitioning."""
+    from .bench.scale import run
+    from .progress import RichProgress
+
+    with RichProgress(Console(stderr=True)) as progress:
+        text = run(data, faces=faces, identities=identities, parts=parts, folder=tmp, progress=progress)
+    click.echo(text)
+
+
 @bench.command("ui")
 @click.option("--persons", type=int, default=5000, show_default=True)
 def bench_ui(persons: int) -> None:
