@@ -77,7 +77,7 @@ def test_cache_follows_the_database(lib: Library, small_threshold: None) -> None
     assert cache is not None and len(cache) == 120
     lib.writer(MODEL).store([photo("n/0.jpg", [face_of(centres[0], rng)])])
     cache = load_vectors(lib.conn, lib.folder, MODEL)
-    assert cache is not None and len(cache) == 121 and len(cache.blocks) == 2  # the new face as tail
+    assert cache is not None and len(cache) == 121 and cache.tail_ids.tolist() == [121]  # the new face as tail
     stored = np.frombuffer(lib.conn.execute("SELECT embedding FROM faces WHERE id = 121").fetchone()[0], np.float32)
     assert np.array_equal(cache.get(np.array([121, 5]))[0], stored)
     with lib.conn:
@@ -102,20 +102,55 @@ def test_forget_leaves_no_copy_in_the_cache(lib: Library, small_threshold: None)
     assert not any(e in cache_bytes for e in erased)
 
 
-def test_nearest_is_exact_across_blocks(tmp_path) -> None:  # noqa: ANN001
-    rng = np.random.default_rng(8)
-    X = rng.normal(size=(500, 16)).astype(np.float32)
-    X /= np.linalg.norm(X, axis=1, keepdims=True)
-    ids = np.arange(1, 501, dtype=np.int64) * 3
-    save_vectors(tmp_path, MODEL, ids[:400], X[:400])
-    from facefile.library.vector_cache import CachedVectors
+def _unit_rows(n: int, d: int, seed: int) -> np.ndarray:
+    X = np.random.default_rng(seed).normal(size=(n, d)).astype(np.float32)
+    return X / np.linalg.norm(X, axis=1, keepdims=True)
 
-    base = np.load(tmp_path / "cache" / f"{MODEL}.vectors.npy", mmap_mode="r")
-    cache = CachedVectors(((ids[:400], base), (ids[400:], X[400:])))
-    q = X[[3, 450, 10]]
-    sims, found = cache.nearest(q, 7, block_rows=64)
+
+def _exact(q: np.ndarray, X: np.ndarray, ids: np.ndarray, k: int) -> list[list[int]]:
     truth = q @ X.T
-    for row in range(3):
-        best = np.argsort(-truth[row], kind="stable")[:7]
-        assert found[row].tolist() == ids[best].tolist()
-        assert np.allclose(sims[row], truth[row, best], atol=1e-6)
+    return [ids[np.argsort(-row, kind="stable")[:k]].tolist() for row in truth]
+
+
+def _cache(lib: Library, ids: np.ndarray, X: np.ndarray, stored: int) -> object:
+    """A cache of the first ``stored`` rows, the rest stored in SQLite as the tail."""
+    with lib.conn:
+        for i, v in zip(ids.tolist(), X, strict=True):
+            lib.conn.execute("INSERT OR IGNORE INTO images(id, content_hash, width, height, model_id, processed_at) "
+                             "VALUES (1, 'h', 1, 1, ?, 'now')", (MODEL,))
+            lib.conn.execute("INSERT INTO faces(id, image_id, x1, y1, x2, y2, landmarks, det_score, quality, model_id, "
+                             "embedding) VALUES (?, 1, 0, 0, 1, 1, x'', 1, 1, ?, ?)", (i, MODEL, v.tobytes()))
+    save_vectors(lib.folder, MODEL, ids[:stored], X[:stored])
+    return load_vectors(lib.conn, lib.folder, MODEL)
+
+
+def test_nearest_is_exact_with_one_cell(lib: Library) -> None:
+    X = _unit_rows(500, 16, 8)
+    ids = np.arange(1, 501, dtype=np.int64) * 3
+    cache = _cache(lib, ids, X, 400)
+    q = X[[3, 450, 10]]
+    sims, found = cache.nearest(q, 7)
+    assert found.tolist() == _exact(q, X, ids, 7)
+    assert np.allclose(sims, np.sort(q @ X.T, axis=1)[:, ::-1][:, :7], atol=1e-6)
+    assert np.array_equal(cache.get(ids[[450, 3]]), X[[450, 3]])
+
+
+def test_nearest_over_cells_finds_near_faces(lib: Library, monkeypatch: pytest.MonkeyPatch) -> None:
+    from facefile.library import vector_cache
+
+    monkeypatch.setattr(vector_cache, "CELL_MIN_FACES", 100)
+    monkeypatch.setattr(vector_cache, "FACES_PER_CELL", 40)  # 25 cells, 12 searched
+    centres = _unit_rows(50, 16, 9)
+    rng = np.random.default_rng(10)
+    X = centres[np.arange(1000) % 50] + rng.normal(scale=0.05, size=(1000, 16)).astype(np.float32)
+    X /= np.linalg.norm(X, axis=1, keepdims=True)
+    ids = np.arange(1, 1001, dtype=np.int64)
+    cache = _cache(lib, ids, X, 1000)
+    assert len(cache.offsets) - 1 == 25
+    q = X[::37]
+    _, found = cache.nearest(q, 10)
+    exact = _exact(q, X, ids, 10)
+    hits = sum(len(set(f) & set(e)) for f, e in zip(found.tolist(), exact, strict=True))
+    assert found[:, 0].tolist() == ids[::37].tolist()  # each query finds itself first
+    assert hits >= 0.95 * 10 * len(q)
+    assert np.array_equal(cache.get(ids[[999, 0, 500]]), X[[999, 0, 500]])

@@ -25,14 +25,16 @@ __all__ = ["Faces", "average_link", "link_margin"]
 GOOD_QUALITY = 0.5
 _CHUNK = 8192  # group pairs scored at once: bounds the temporary (chunk x d) arrays
 # A large group is re-scored against all its neighbouring groups only when it has grown by
-# CACHE_GROWTH since the last time; in between, the margins to partners that did not change are
-# taken from that scoring. Growing by 1% moves an average link by at most 1% of the gap between
-# the old and new members' links (a few thousandths), and the chosen pair is always re-scored
-# exactly. Without this, a person with tens of thousands of photos would re-score its thousands
-# of pending neighbours on every one of its merges (quadratic in its size).
+# CACHE_GROWTH since the last time. In between, its candidates are the CACHE_TOP partners that
+# scored best then, plus the neighbours it gained since (its adjacency's new entries), all scored
+# exactly. Growing by 1% moves an average link by at most 1% of the gap between the old and new
+# members' links (a few thousandths), so the best partner is almost surely among them; a partner
+# that changed is also re-scored from its own side when it changes. Without this, a person with
+# tens of thousands of photos would re-score its thousands of pending neighbours on every one of
+# its merges: quadratic in its size.
 CACHE_MIN_SIZE = 64
 CACHE_GROWTH = 0.01
-_EXACT_TOP = 8  # candidates re-scored exactly when margins come from the cache
+CACHE_TOP = 32
 _NONE: frozenset[int] = frozenset()
 _NO_PHOTOS: frozenset[int] = frozenset()
 
@@ -127,15 +129,15 @@ class _Groups:
                 sets[a] = _union(sets.get(a, set()), sets.pop(b))
         self.version[a] += 1
         self.version[b] = -1
+        self.cache.pop(b, None)
         return a
 
 
 @dataclass
 class _PartnerCache:
-    partners: np.ndarray
-    versions: np.ndarray  # each partner's version when its margin was computed
-    margins: np.ndarray
-    size: int  # the group's size at its last full scoring
+    partners: np.ndarray  # the best CACHE_TOP partners at the last full scoring, best first
+    adjacency_length: int  # entries of the group's adjacency then: later ones are new neighbours
+    size: int  # the group's size then
 
 
 def _union(x: AbstractSet[int], y: AbstractSet[int]) -> AbstractSet[int]:
@@ -303,61 +305,34 @@ def _push_best_partner(
     params: ClusterParams,
 ) -> None:
     """Score group x against its neighbouring groups; queue the best compatible one, if any clears."""
-    linked = groups.dedupe(groups.roots(adjacency[x]))
-    linked = linked[linked != x]
-    adjacency[x] = linked
-    if len(linked) == 0:
-        groups.cache.pop(x, None)
-        return
     size = int(groups.size[x])
     cached = groups.cache.get(x)
     if cached is not None and size <= cached.size * (1.0 + CACHE_GROWTH):
-        margin = _cached_margins(groups, x, linked, cached, params)
-        groups.cache[x] = _PartnerCache(linked, groups.version[linked], margin, cached.size)
-        # Cached margins are close, not exact: the best few are re-scored before one is queued.
-        top = np.flatnonzero(margin >= 0)
-        if len(top) > _EXACT_TOP:
-            top = top[np.argpartition(-margin[top], _EXACT_TOP)[:_EXACT_TOP]]
-        if len(top) == 0:
-            return
-        top.sort()  # position order, so ties resolve as in a stable sort
-        exact = _margins_to(groups, x, linked[top], params)
-        candidates = top[np.argsort(-exact, kind="stable")]
-        margin[top] = exact
+        fresh = adjacency[x][cached.adjacency_length :]
+        linked = groups.dedupe(groups.roots(np.concatenate([cached.partners, fresh])))
+        linked = linked[linked != x]
     else:
-        margin = _margins_to(groups, x, linked, params)
-        if size >= CACHE_MIN_SIZE:
-            groups.cache[x] = _PartnerCache(linked, groups.version[linked], margin, size)
-        best = int(np.argmax(margin))  # the first of equal maxima, as the stable sort below
-        if margin[best] < 0:
-            return
-        if groups.compatible(x, int(linked[best])):  # the usual case: no sort needed
-            candidates = np.array([best])
-        else:
-            candidates = np.flatnonzero(margin >= 0)
-            candidates = candidates[np.argsort(-margin[candidates], kind="stable")]
+        linked = groups.dedupe(groups.roots(adjacency[x]))
+        linked = linked[linked != x]
+        adjacency[x] = linked
+        groups.cache.pop(x, None)
+        cached = None
+    if len(linked) == 0:
+        return
+    margin = _margins_to(groups, x, linked, params)
+    if cached is None and size >= CACHE_MIN_SIZE:
+        top = np.argsort(-margin, kind="stable")[:CACHE_TOP]
+        groups.cache[x] = _PartnerCache(linked[top], len(linked), size)
+    best = int(np.argmax(margin))  # the first of equal maxima, as the stable sort below
+    if margin[best] < 0:
+        return
+    if groups.compatible(x, int(linked[best])):  # the usual case: no sort needed
+        candidates = np.array([best])
+    else:
+        candidates = np.flatnonzero(margin >= 0)
+        candidates = candidates[np.argsort(-margin[candidates], kind="stable")]
     for i in candidates:
-        if margin[i] < 0:
-            return
         y = int(linked[i])
         if groups.compatible(x, y):
             heapq.heappush(heap, (-float(margin[i]), x, y, int(groups.version[x]), int(groups.version[y])))
             return
-
-
-def _cached_margins(
-    groups: _Groups, x: int, linked: np.ndarray, cached: _PartnerCache, params: ClusterParams
-) -> np.ndarray:
-    """Margins of x to ``linked``: from the cache where the partner is unchanged, scored otherwise."""
-    seen = groups.seen
-    seen[cached.partners] = np.arange(len(cached.partners))
-    slot = seen[linked]
-    seen[cached.partners] = -1
-    valid = slot >= 0
-    valid[valid] = cached.versions[slot[valid]] == groups.version[linked[valid]]
-    margin = np.empty(len(linked), dtype=np.float64)
-    margin[valid] = cached.margins[slot[valid]]
-    fresh = ~valid
-    if fresh.any():
-        margin[fresh] = _margins_to(groups, x, linked[fresh], params)
-    return margin

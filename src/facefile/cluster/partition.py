@@ -27,7 +27,7 @@ from .engine import cluster_faces
 from .graph import knn_edges
 from .params import ClusterParams
 
-__all__ = ["PartitionedResult", "coarse_parts", "partitioned_cluster"]
+__all__ = ["PartitionedResult", "coarse_parts", "part_centroids", "partitioned_cluster"]
 
 KMEANS_SAMPLE_PER_PART = 256
 KMEANS_SEED = 20240601
@@ -41,14 +41,19 @@ class PartitionedResult:
     part_sizes: np.ndarray
 
 
-def coarse_parts(X: np.ndarray, parts: int) -> np.ndarray:
-    """Part of each face: its nearest of ``parts`` spherical k-means centroids (trained on an
-    evenly spaced sample with a fixed seed)."""
+def part_centroids(X: np.ndarray, parts: int, sample_per_part: int = KMEANS_SAMPLE_PER_PART,
+                   iterations: int = 20) -> np.ndarray:
+    """``parts`` spherical k-means centroids, trained on an evenly spaced sample with a fixed seed."""
+    step = max(1, len(X) // (parts * sample_per_part))
+    sample = np.ascontiguousarray(X[::step], dtype=np.float32)
+    return _spherical_kmeans(sample, parts, iterations)
+
+
+def coarse_parts(X: np.ndarray, parts: int, centroids: np.ndarray | None = None) -> np.ndarray:
+    """Part of each face: its nearest centroid (``part_centroids`` unless given)."""
     if parts <= 1 or len(X) <= parts:
         return np.zeros(len(X), dtype=np.int64)
-    step = max(1, len(X) // (parts * KMEANS_SAMPLE_PER_PART))
-    sample = np.ascontiguousarray(X[::step], dtype=np.float32)
-    centroids = _spherical_kmeans(sample, parts)
+    centroids = part_centroids(X, parts) if centroids is None else centroids
     part = np.empty(len(X), dtype=np.int64)
     for start in range(0, len(X), 65_536):
         part[start : start + 65_536] = np.argmax(X[start : start + 65_536] @ centroids.T, axis=1)

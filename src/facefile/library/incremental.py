@@ -22,6 +22,7 @@ from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
 import numpy as np
+from threadpoolctl import threadpool_limits
 
 from ..cluster import ClusterParams, cluster_faces
 from ..cluster.agglomerate import link_margin
@@ -87,7 +88,8 @@ def update_persons(conn: sqlite3.Connection, folder: Path, model_id: str, *, for
     if cache is None:
         return _full(conn, folder, model_id)
     params = ClusterParams(**json.loads(params_json)).at_size(total)
-    with transaction(conn):  # planned under the write lock: it is quick, and no edit can interleave
+    # Small products only: BLAS threads would just contend (5x slower on a busy 2-core laptop).
+    with threadpool_limits(1), transaction(conn):  # planned under the write lock: quick, no edit interleaves
         report = _place_new_faces(conn, cache, model_id, int(upto), params)
         last, = conn.execute("SELECT MAX(id) FROM faces WHERE model_id = ?", (model_id,)).fetchone()
         _set_meta(conn, _meta_key("clustered_upto", model_id), str(last))
@@ -169,18 +171,23 @@ def _join_existing(
         marks = ",".join("?" * len(chunk))
         rows = conn.execute(
             "SELECT a.face_id, a.person_id, f.quality, CASE WHEN f.video_start_s IS NULL THEN f.image_id ELSE -f.id END "
-            f"FROM assignments a JOIN faces f ON f.id = a.face_id WHERE a.person_id IN ({marks}) AND f.model_id = ?",
+            f"FROM assignments a JOIN faces f ON f.id = a.face_id WHERE a.person_id IN ({marks}) AND f.model_id = ? "
+            "ORDER BY a.person_id, a.face_id",
             [*chunk, model_id],
         ).fetchall()
         if not rows:
             continue
-        faces = np.array([r[0] for r in rows], dtype=np.int64)
-        slot = np.array([index[r[1]] for r in rows], dtype=np.int64)
-        vectors = cache.get(faces).astype(np.float64)
+        faces = np.fromiter((r[0] for r in rows), np.int64, len(rows))
+        slot = np.fromiter((index[r[1]] for r in rows), np.int64, len(rows))
+        quality = np.fromiter((r[2] for r in rows), np.float64, len(rows))
+        vectors = cache.get(faces)
         vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
-        np.add.at(sums, slot, vectors)
-        np.add.at(sizes, slot, 1.0)
-        np.maximum.at(best_quality, slot, np.array([r[2] for r in rows], dtype=np.float64))
+        # Rows come grouped by person: one reduction per person (np.add.at is far slower).
+        starts = np.flatnonzero(np.r_[True, slot[1:] != slot[:-1]])
+        owners = slot[starts]
+        sums[owners] = np.add.reduceat(vectors.astype(np.float64), starts, axis=0)
+        sizes[owners] = np.diff(np.r_[starts, len(slot)])
+        best_quality[owners] = np.maximum.reduceat(quality, starts)
         for (_, _, _, photo), s in zip(rows, slot.tolist(), strict=True):
             photos[s].add(int(photo))
     # Every (new face, candidate person of one of its neighbours) pair, scored.

@@ -2,12 +2,18 @@
 
 SQLite stays the source of truth. Reading a million embedding BLOBs out of it takes seconds, too
 slow for assigning a handful of new faces, so every full re-cluster (which reads them all anyway)
-writes them to ``cache/<model>.vectors.npy`` with their face ids. An update maps that file (the
-OS keeps it in its page cache between runs) and reads from SQLite only the faces added since: the
-"tail", faces with a larger id than any in the cache. The cache is checked against the database
-on every use (the number of faces up to its last id), so a deleted face invalidates it; the
-rights actions (``forget``, ``opt-out``) also delete it outright, so no erased embedding survives
-in any file of the library folder.
+writes them to ``cache/<model>.*.npy``. An update maps the vectors (the OS keeps the file in its
+page cache between runs) and reads from SQLite only the faces added since: the "tail", faces with
+a larger id than any in the cache.
+
+Large caches are an inverted file: the rows are stored grouped by their nearest of ~N/1000 coarse
+centroids, so the neighbours of a new face are searched in the ``PROBE_CELLS`` cells nearest to
+it instead of in all rows (a million-row product per update would take most of a second).
+Below ``CELL_MIN_FACES`` there is one cell: the search is exact.
+
+The cache is checked against the database on every use (the number of faces up to its last id),
+so a deleted face invalidates it; the rights actions (``forget``, ``opt-out``) also delete it
+outright, so no erased embedding survives in any file of the library folder.
 """
 from __future__ import annotations
 
@@ -23,52 +29,76 @@ import numpy as np
 __all__ = ["CachedVectors", "drop_vector_caches", "load_vectors", "save_vectors"]
 
 CACHE_DIRNAME = "cache"
+CELL_MIN_FACES = 50_000
+FACES_PER_CELL = 1_000
+PROBE_CELLS = 12
+_PARTS = ("vectors", "ids", "byid", "offsets", "centroids")
 
 
 @dataclass(frozen=True)
 class CachedVectors:
-    """Face ids (ascending) and embeddings: the cached block (a read-only memory map) and the tail
-    read from SQLite. Kept apart: joining them would copy the whole map into memory."""
+    """The cached rows (a read-only memory map, grouped by cell) and the tail read from SQLite.
+    Kept apart: joining them would copy the whole map into memory."""
 
-    blocks: tuple[tuple[np.ndarray, np.ndarray], ...]  # (ids, vectors) per block, ids ascending
+    vectors: np.ndarray  # (N, d) rows, grouped by cell
+    ids: np.ndarray  # (N,) face id of each row
+    by_id: np.ndarray  # (N,) rows in ascending face id order
+    offsets: np.ndarray  # (C + 1,) row range of each cell
+    centroids: np.ndarray  # (C, d)
+    tail_ids: np.ndarray  # faces added since, ascending
+    tail_vectors: np.ndarray
 
     def __len__(self) -> int:
-        return sum(len(ids) for ids, _ in self.blocks)
+        return len(self.ids) + len(self.tail_ids)
 
     def get(self, face_ids: np.ndarray) -> np.ndarray:
         """Embeddings of ``face_ids`` (each must be present), in that order."""
         face_ids = np.asarray(face_ids, dtype=np.int64)
-        out = np.empty((len(face_ids), self.blocks[0][1].shape[1]), dtype=np.float32)
+        out = np.empty((len(face_ids), self.vectors.shape[1]), dtype=np.float32)
         found = np.zeros(len(face_ids), dtype=bool)
-        for ids, vectors in self.blocks:
+        sorted_ids = self.ids[self.by_id]
+        for ids, rows_of, vectors in ((sorted_ids, self.by_id, self.vectors), (self.tail_ids, None, self.tail_vectors)):
             if not len(ids):
                 continue
-            rows = np.searchsorted(ids, face_ids).clip(0, len(ids) - 1)
-            hit = ids[rows] == face_ids
-            order = np.argsort(rows[hit], kind="stable")  # ascending reads from the map
-            out[np.flatnonzero(hit)[order]] = vectors[rows[hit][order]]
+            at = np.searchsorted(ids, face_ids).clip(0, len(ids) - 1)
+            hit = ids[at] == face_ids
+            rows = at[hit] if rows_of is None else rows_of[at[hit]]
+            order = np.argsort(rows, kind="stable")  # ascending reads from the map
+            out[np.flatnonzero(hit)[order]] = vectors[rows[order]]
             found |= hit
         if not found.all():
             raise KeyError(f"faces not in the cache: {face_ids[~found][:5].tolist()}")
         return out
 
-    def nearest(self, queries: np.ndarray, k: int, block_rows: int = 131_072) -> tuple[np.ndarray, np.ndarray]:
-        """The ``k`` most similar cached faces of each query: (similarities, face ids), best first;
-        exact, by blocked products over the map (no index to keep in step with the database)."""
+    def nearest(self, queries: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+        """The ``k`` most similar faces of each query among those cached and the tail:
+        (similarities, face ids), best first, -inf / -1 where fewer exist. Exact with one cell;
+        otherwise over the ``PROBE_CELLS`` cells nearest each query."""
         q = np.ascontiguousarray(queries, dtype=np.float32)
-        best_sims = np.full((len(q), 0), -np.inf, dtype=np.float32)
-        best_ids = np.zeros((len(q), 0), dtype=np.int64)
-        for ids, vectors in self.blocks:
-            for start in range(0, len(ids), block_rows):
-                sims = q @ np.asarray(vectors[start : start + block_rows]).T
-                sims = np.concatenate([best_sims, sims], axis=1)
-                cand = np.concatenate([best_ids, np.broadcast_to(ids[start : start + block_rows], (len(q), sims.shape[1] - best_ids.shape[1]))], axis=1)
-                if sims.shape[1] > k:
-                    top = np.argpartition(-sims, k - 1, axis=1)[:, :k]
-                    sims, cand = np.take_along_axis(sims, top, 1), np.take_along_axis(cand, top, 1)
-                best_sims, best_ids = sims, cand
-        order = np.lexsort((best_ids, -best_sims), axis=1) if best_sims.size else np.zeros_like(best_ids)
-        return np.take_along_axis(best_sims, order, 1), np.take_along_axis(best_ids, order, 1)
+        cells = len(self.offsets) - 1
+        probe = min(cells, PROBE_CELLS)
+        near_cells = np.argsort(-(q @ self.centroids.T), axis=1, kind="stable")[:, :probe] if cells > 1 else None
+        tail_sims = q @ self.tail_vectors.T if len(self.tail_ids) else None
+        sims_out = np.full((len(q), k), -np.inf, dtype=np.float32)
+        ids_out = np.full((len(q), k), -1, dtype=np.int64)
+        for i in range(len(q)):
+            if near_cells is None:
+                rows = slice(0, len(self.ids))
+                vectors, ids = np.asarray(self.vectors[rows]), self.ids[rows]
+            else:
+                chosen = np.sort(near_cells[i])
+                ranges = [np.arange(self.offsets[c], self.offsets[c + 1]) for c in chosen]
+                rows_i = np.concatenate(ranges)
+                vectors, ids = np.asarray(self.vectors[rows_i]), self.ids[rows_i]
+            sims = vectors @ q[i]
+            if tail_sims is not None:
+                sims = np.concatenate([sims, tail_sims[i]])
+                ids = np.concatenate([ids, self.tail_ids])
+            take = min(k, len(sims))
+            top = np.argpartition(-sims, take - 1)[:take] if len(sims) > take else np.arange(len(sims))
+            order = np.lexsort((ids[top], -sims[top]))
+            sims_out[i, :take], ids_out[i, :take] = sims[top][order], ids[top][order]
+        return sims_out, ids_out
 
 
 def _stem(folder: Path, model_id: str) -> Path:
@@ -76,45 +106,68 @@ def _stem(folder: Path, model_id: str) -> Path:
     return folder / CACHE_DIRNAME / safe
 
 
+def _part(stem: Path, name: str) -> Path:
+    return stem.with_name(f"{stem.name}.{name}.npy")
+
+
 def save_vectors(folder: Path, model_id: str, ids: np.ndarray, vectors: np.ndarray) -> None:
-    """Write the cache atomically (temporary files, then rename; the stamp goes last)."""
+    """Write the cache atomically enough: the stamp is removed first and written last, so a crash
+    in between leaves no cache (rebuilt by the next full re-cluster), never a wrong one."""
+    from ..cluster.partition import coarse_parts, part_centroids  # the cache builds on the engine's k-means
+
     stem = _stem(folder, model_id)
     stem.parent.mkdir(parents=True, exist_ok=True)
-    ids = np.ascontiguousarray(ids, dtype=np.int64)
-    stamp = {"count": int(len(ids)), "max_id": int(ids[-1]) if len(ids) else 0, "dim": int(vectors.shape[1]) if vectors.ndim == 2 else 0}
-    _remove(stem.with_suffix(".json"))  # no stamp while the arrays change: a crash leaves no cache
-    for suffix, array in ((".ids.npy", ids), (".vectors.npy", np.ascontiguousarray(vectors, dtype=np.float32))):
-        tmp = stem.with_suffix(suffix + ".tmp")
-        with open(tmp, "wb") as fh:
+    stamp_path = stem.with_name(f"{stem.name}.json")
+    _remove(stamp_path)
+    ids = np.asarray(ids, dtype=np.int64)
+    X = np.asarray(vectors, dtype=np.float32)
+    n, d = X.shape
+    cells = 1 if n < CELL_MIN_FACES else max(1, n // FACES_PER_CELL)
+    if cells > 1:
+        centroids = part_centroids(X, cells, sample_per_part=40, iterations=10)  # a cache, not a model
+        cell = coarse_parts(X, cells, centroids=centroids)
+    else:
+        centroids = np.zeros((1, d), dtype=np.float32)
+        cell = np.zeros(n, dtype=np.int64)
+    order = np.lexsort((ids, cell))
+    offsets = np.searchsorted(cell[order], np.arange(len(centroids) + 1))
+    arrays = {"ids": ids[order], "byid": np.argsort(ids[order], kind="stable"), "offsets": offsets,
+              "centroids": centroids}
+    with open(_part(stem, "vectors.tmp"), "wb") as fh:  # row blocks: no second (N, d) copy in memory
+        np.lib.format.write_array_header_1_0(fh, {"descr": "<f4", "fortran_order": False, "shape": (n, d)})
+        for start in range(0, n, 65_536):
+            fh.write(np.ascontiguousarray(X[order[start : start + 65_536]]).tobytes())
+    os.replace(_part(stem, "vectors.tmp"), _part(stem, "vectors"))
+    for name, array in arrays.items():
+        with open(_part(stem, f"{name}.tmp"), "wb") as fh:
             np.save(fh, array)
-        os.replace(tmp, stem.with_suffix(suffix))
-    tmp = stem.with_suffix(".json.tmp")
-    tmp.write_text(json.dumps(stamp))
-    os.replace(tmp, stem.with_suffix(".json"))
+        os.replace(_part(stem, f"{name}.tmp"), _part(stem, name))
+    tmp = stem.with_name(f"{stem.name}.json.tmp")
+    tmp.write_text(json.dumps({"count": int(n), "max_id": int(ids.max()) if n else 0, "dim": int(d)}))
+    os.replace(tmp, stamp_path)
 
 
 def load_vectors(conn: sqlite3.Connection, folder: Path, model_id: str) -> CachedVectors | None:
     """The cached embeddings plus the faces added since, or None when there is no valid cache."""
     stem = _stem(folder, model_id)
     try:
-        stamp = json.loads(stem.with_suffix(".json").read_text())
-        ids = np.load(stem.with_suffix(".ids.npy"))
-        vectors = np.load(stem.with_suffix(".vectors.npy"), mmap_mode="r")
+        stamp = json.loads(stem.with_name(f"{stem.name}.json").read_text())
+        parts = {name: np.load(_part(stem, name), mmap_mode="r" if name == "vectors" else None) for name in _PARTS}
     except (OSError, ValueError):
         return None
     (count,) = conn.execute(
         "SELECT COUNT(*) FROM faces WHERE model_id = ? AND id <= ?", (model_id, stamp["max_id"])
     ).fetchone()
-    if count != stamp["count"] or len(ids) != count or vectors.shape[0] != count:
+    if count != stamp["count"] or len(parts["ids"]) != count or parts["vectors"].shape[0] != count:
         return None  # faces were deleted (or the files are not the ones the stamp describes)
     tail = conn.execute(
         "SELECT id, embedding FROM faces WHERE model_id = ? AND id > ? ORDER BY id", (model_id, stamp["max_id"])
     ).fetchall()
-    if not tail:
-        return CachedVectors(((ids, vectors),))
+    dim = parts["vectors"].shape[1]
     tail_ids = np.fromiter((r[0] for r in tail), np.int64, len(tail))
-    tail_vectors = np.frombuffer(b"".join(r[1] for r in tail), dtype=np.float32).reshape(len(tail), -1)
-    return CachedVectors(((ids, vectors), (tail_ids, tail_vectors)))
+    tail_vectors = np.frombuffer(b"".join(r[1] for r in tail), dtype=np.float32).reshape(len(tail), dim)
+    return CachedVectors(parts["vectors"], parts["ids"], parts["byid"], parts["offsets"], parts["centroids"],
+                         tail_ids, tail_vectors)
 
 
 def drop_vector_caches(folder: Path) -> None:
