@@ -111,4 +111,5 @@ def test_suggestion_and_merge_precision_on_a_tiny_case() -> None:
     photos_shared = photos.copy()
     photos_shared[7] = photos_shared[0]  # the two Ann persons share a photo: no split to find
     assert merge_precision(truth, labels, X, photos_shared, params=merge)[2:] == (0, 0)
-    assert suggestion_precision(truth, np.full(10, -1), X, photos, params=loose) == (1.0, 0, 0, 0)
+    p1, *counts = suggestion_precision(truth, np.full(10, -1), X, photos, params=loose)
+    assert np.isnan(p1) and counts == [0, 0, 0]  # nothing shown: no precision to claim

@@ -133,7 +133,7 @@ def suggestion_precision(
     right, eligible)``: the share of shown suggestions whose person's majority identity is the
     face's, how many were shown, how many were right, and how many unassigned faces could have had
     a right one (their identity is some person's majority identity: ``right / eligible`` is the
-    recall). Precision is 1.0 when nothing was shown (read it with ``shown``).
+    recall). Precision is nan when nothing was shown (read it with ``shown``).
     """
     from ..cluster.suggest import PersonIndex
 
@@ -144,7 +144,7 @@ def suggestion_precision(
     eligible = sum(truth[i].item() in owned for i in queries.tolist())
     assigned = np.flatnonzero(labels >= 0)
     if not len(queries) or not len(assigned):
-        return 1.0, 0, 0, eligible
+        return float("nan"), 0, 0, eligible  # nothing shown: no precision
     params = params or SuggestParams()
     index = PersonIndex(vectors[assigned], labels[assigned], photos=photos[assigned], nearest=params.nearest)
     in_photo: dict[int, set[int]] = {}
@@ -154,7 +154,7 @@ def suggestion_precision(
                                params=params)
     shown = np.flatnonzero(persons >= 0)
     right = sum(majority[int(persons[k])] == truth[queries[k]].item() for k in shown.tolist())
-    return (right / len(shown) if len(shown) else 1.0), len(shown), right, eligible
+    return (right / len(shown) if len(shown) else float("nan")), len(shown), right, eligible
 
 
 def merge_precision(
@@ -165,14 +165,14 @@ def merge_precision(
     its ``top`` best): the share of shown person pairs whose majority identities agree. Returns
     ``(precision, shown, right, true_pairs)``; ``true_pairs`` is how many pairs of persons share a
     majority identity and no photo (the splits a perfect queue would offer: ``right / true_pairs``
-    is the recall, capped by ``top``). Precision is 1.0 when nothing was shown (read it with
+    is the recall, capped by ``top``). Precision is nan when nothing was shown (read it with
     ``shown``)."""
     from ..cluster.suggest import PersonIndex
 
     truth, labels, photos = np.asarray(truth), np.asarray(labels), np.asarray(photos)
     assigned = np.flatnonzero(labels >= 0)
     if not len(assigned):
-        return 1.0, 0, 0, 0
+        return float("nan"), 0, 0, 0  # nothing shown: no precision
     params = params or SuggestParams()
     majority = majority_identity(truth, labels)
     index = PersonIndex(vectors[assigned], labels[assigned], photos=photos[assigned])
@@ -186,4 +186,4 @@ def merge_precision(
                  if len(ps) > 1 for p in ps}
     true_pairs = sum(not photos_of[a] & photos_of[b] for ps in by_identity.values()
                      for k, a in enumerate(ps) for b in ps[k + 1:])
-    return (right / len(matches) if matches else 1.0), len(matches), right, true_pairs
+    return (right / len(matches) if matches else float("nan")), len(matches), right, true_pairs  # nan: none shown

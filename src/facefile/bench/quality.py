@@ -148,7 +148,7 @@ def evaluate(faces: FaceSet, model_id: str) -> tuple[list[MethodScore], list[str
         f"error_ratio={(1 - scores[0].bcubed[2]) / max(1e-9, 1 - best.bcubed[2]):.3f}",
         f"facefile_pairwise_f={scores[0].pairwise[2]:.4f}", f"best_baseline_pairwise_f={best_pairwise:.4f}",
     ]
-    if faces.name in ("lfw", "lfw-all"):
+    if faces.name in ("lfw", "lfw-all", "masked"):
         fields += suggestion_fields(faces, labels, model_id)
     if faces.name == "groups":
         fields.append(f"same_photo_violations={violations['facefile']}")
@@ -162,7 +162,7 @@ def suggestion_fields(faces: FaceSet, labels: np.ndarray, model_id: str, top: in
     (``suggest_n``; ``suggest_right`` of them right; ``suggest_eligible`` unassigned faces had a
     person of their own to be offered), and precision of its first ``top`` merge suggestions
     (``merge_n`` shown, ``merge_right`` right, of ``merge_true_pairs`` split pairs). A precision
-    with n=0 means nothing was asked."""
+    of nan means nothing was shown."""
     params = SuggestParams.for_model(model_id)
     p1, shown, right, eligible = suggestion_precision(faces.truth, labels, faces.X, faces.photo, params=params)
     merge_p, merges, merge_right, true_pairs = merge_precision(faces.truth, labels, faces.X, faces.photo,
