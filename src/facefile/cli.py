@@ -376,11 +376,13 @@ def bench_scan(data: Path, photos: int, backend: str | None, workers: int | None
 @click.option("--photos", type=int, default=40, show_default=True, help="12 MP photos to generate.")
 @click.option("--workers", type=int, default=2, show_default=True)
 @click.option("--no-face-recognition", is_flag=True, help="Skip the face_recognition library's pipeline.")
-def bench_speed(data: Path, photos: int, workers: int, no_face_recognition: bool) -> None:
+@click.option("--ray", is_flag=True,
+              help="Also scan through Ray (local instance, 1 then 2 workers): ray_scaling and same faces (needs facefile[ray]).")
+def bench_speed(data: Path, photos: int, workers: int, no_face_recognition: bool, ray: bool) -> None:
     """Scan speed on 12 MP photos against the face_recognition library (same inputs, one run)."""
     from .bench.speed import run
 
-    click.echo(run(data, photos=photos, workers=workers, include_face_recognition=not no_face_recognition))
+    click.echo(run(data, photos=photos, workers=workers, include_face_recognition=not no_face_recognition, ray=ray))
 
 
 @bench.command("scale")

@@ -1,6 +1,7 @@
 """`facefile scan --ray`: the same faces and embeddings as a local scan, on a local 2-CPU Ray cluster."""
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import numpy as np
@@ -38,3 +39,32 @@ def test_ray_scan_stores_what_a_local_scan_stores(shared_data: Path, tmp_path: P
     assert on_ray.keys() == here.keys()
     for key, vector in here.items():
         np.testing.assert_allclose(on_ray[key], vector, atol=1e-5)
+
+
+def test_a_lost_worker_stops_the_scan_with_a_message() -> None:
+    """A Ray worker that dies mid-scan (its node lost) ends the stream with a LibraryError, which
+    the CLI prints as a message; the results received before it were already handed on."""
+    from facefile.distributed import ray_scan
+    from facefile.library import LibraryError
+    from facefile.scan import FileTask
+
+    @ray.remote(num_cpus=1)
+    class DiesOnTheThirdFile:
+        def ready(self) -> int:
+            return os.getpid()
+
+        def process(self, task: FileTask) -> str:
+            if task.stored_path == "f2":
+                os._exit(1)
+            return task.stored_path
+
+    ray_scan.start(ray_scan.LOCAL, 1)
+    try:
+        got = []
+        tasks = [FileTask(f"/nowhere/f{i}", f"f{i}", 0, 0) for i in range(4)]
+        with pytest.raises(LibraryError, match="run the same scan again"):
+            for result in ray_scan.stream([DiesOnTheThirdFile.remote()], tasks):  # type: ignore[attr-defined]
+                got.append(result)
+        assert got == ["f0", "f1"]
+    finally:
+        ray.shutdown()

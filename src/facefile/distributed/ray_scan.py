@@ -12,14 +12,19 @@ before it starts: facefile never phones home, and neither does Ray on its behalf
 from __future__ import annotations
 
 import os
+import time
 from collections.abc import Iterator, Sequence
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from ..library.records import ImageResult
     from ..scan import FileTask
 
 LOCAL = "local"  # `--ray` without an address: start a Ray instance on this machine
+
+# time.perf_counter() when the latest ray_results had every actor's models loaded, so that
+# ``bench speed`` can exclude start-up from the Ray scan's clock as it does for the local pool.
+last_ready_at: float | None = None
 
 
 def _ray():  # noqa: ANN202 - the ray module, imported on demand
@@ -49,7 +54,6 @@ def ray_results(
 ) -> Iterator[ImageResult]:
     """``process_file`` of every task, on Ray actors, in completion order."""
     ray = _ray()
-    from ray.util import ActorPool
 
     from ..scan import init_worker, process_file
 
@@ -58,12 +62,36 @@ def ray_results(
         def __init__(self) -> None:
             init_worker(backend_name, known_hashes, max_side, in_pool=True)
 
+        def ready(self) -> int:
+            return os.getpid()
+
         def process(self, task: FileTask) -> ImageResult:
             return process_file(task)
 
     actors = [FaceWorker.remote() for _ in range(start(address, workers))]  # type: ignore[attr-defined]
+    yield from stream(actors, tasks)
+
+
+def stream(actors: Sequence[Any], tasks: Sequence[FileTask]) -> Iterator[ImageResult]:
+    """Every task through ``actors`` (each with ``ready()`` and ``process(task)``), one file per free
+    actor. No file is submitted before every actor has its models loaded, so a node that cannot load
+    them fails the scan before any work is spread. A lost actor (its node died, its process was
+    killed) stops the scan with a LibraryError: what the driver stored so far stays stored, and the
+    same scan run again processes only the rest. The actors are killed at the end, however it ends."""
+    global last_ready_at
+    ray = _ray()
+    from ray.util import ActorPool
+
+    from ..library import LibraryError
+
     try:
+        ray.get([actor.ready.remote() for actor in actors])
+        last_ready_at = time.perf_counter()
         yield from ActorPool(actors).map_unordered(lambda actor, task: actor.process.remote(task), list(tasks))
+    except ray.exceptions.RayActorError as exc:
+        cause = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise LibraryError(f"a Ray worker was lost ({cause}); the files done so far are stored: "
+                           "run the same scan again to process the rest") from exc
     finally:
         for actor in actors:
             ray.kill(actor)
