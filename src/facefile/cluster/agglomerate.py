@@ -16,6 +16,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .constraints import FaceConstraints
+from .graph import unique_keys
 from .params import ClusterParams
 
 __all__ = ["Faces", "average_link", "link_margin"]
@@ -210,13 +211,15 @@ def link_margin(
 
 
 def average_link(
-    faces: Faces, edges: tuple[np.ndarray, np.ndarray, np.ndarray | None], params: ClusterParams,
+    faces: Faces, edges: tuple[np.ndarray, np.ndarray, np.ndarray | None] | list[np.ndarray | None],
+    params: ClusterParams,
     start: np.ndarray | None = None,
 ) -> np.ndarray:
     """Group faces by constrained average linkage; returns the group id (a face index) of each face.
 
     ``start``: optional group label per face (-1: none); faces sharing a label begin as one group
-    (where the constraints allow), as after a clustering of part of the library."""
+    (where the constraints allow), as after a clustering of part of the library. ``edges`` given
+    as a list is emptied (the arrays are freed as soon as they are read)."""
     n = len(faces.vectors)
     groups = _Groups(faces)
     # Must-links first: the faces tied to each person start as one group. A user may confirm two
@@ -242,13 +245,16 @@ def average_link(
                 groups.merge(x, y)
 
     a, b, _ = edges
+    if isinstance(edges, list):
+        edges.clear()  # consumed: on a million faces these arrays are hundreds of megabytes
     ra, rb = groups.roots(a), groups.roots(b)
+    del a, b
     keep = ra != rb
     pairs = np.minimum(ra[keep], rb[keep])
     pairs *= n
     pairs += np.maximum(ra[keep], rb[keep])
     del ra, rb, keep
-    ra, rb = np.divmod(np.unique(pairs), n)
+    ra, rb = np.divmod(unique_keys(pairs), n)
     del pairs
 
     # Neighbouring groups of each group, as arrays that may hold stale (merged-away) ids; they
@@ -271,15 +277,22 @@ def average_link(
     heap: list[tuple[float, int, int, int, int]] = []
     margin = _margins(groups, ra, rb, params)
     positive = margin >= 0
-    ends, others_, margins = (np.concatenate([u[positive], v[positive]]) for u, v in ((ra, rb), (rb, ra), (margin, margin)))
+    ra, rb, margin = ra[positive].astype(index_type), rb[positive].astype(index_type), margin[positive]
+    del positive
+    ends, others_ = np.concatenate([ra, rb]), np.concatenate([rb, ra])
+    del ra, rb
+    margins = np.concatenate([margin, margin])
+    del margin
     order = np.lexsort((-margins, ends))  # by group, best partner first (stable: ties by position)
     first = order[np.r_[True, ends[order][1:] != ends[order][:-1]]] if len(order) else order
-    for i in first:
+    del order
+    for i in first.tolist():
         x, y = int(ends[i]), int(others_[i])
         if groups.compatible(x, y):
             heap.append((-float(margins[i]), x, y, int(groups.version[x]), int(groups.version[y])))
         else:  # a cannot-link with its best partner: look further down its list
             _push_best_partner(heap, groups, adjacency, x, params)
+    del ends, others_, margins, first
     heapq.heapify(heap)
 
     while heap:

@@ -233,8 +233,9 @@ def _content_order(X: np.ndarray, photos: np.ndarray) -> np.ndarray:
     """Face indices in an order that depends on content only (a fixed projection, then photo)."""
     if not len(X):
         return np.zeros(0, dtype=np.int64)
-    direction = np.random.default_rng(20240601).standard_normal(X.shape[1])
-    projection = (X.astype(np.float64) * direction).sum(axis=1)
+    from .engine import row_projection  # the engine's own content key
+
+    projection = row_projection(X)
     # The fine digits of the projection, not the projection itself: faces of one person have close
     # projections, so a prefix of that order would over-sample a few persons; the digits scatter
     # them, and a prefix of this order is a fair sample (as ``_same_rate`` needs).

@@ -21,7 +21,7 @@ from threadpoolctl import threadpool_limits
 
 from .agglomerate import Faces, average_link
 from .constraints import Constraints, FaceConstraints
-from .graph import knn_edges
+from .graph import knn_edges, unique_keys
 from .params import ClusterParams
 from .person_ids import continue_persons
 
@@ -87,9 +87,9 @@ def cluster_faces(
     if candidate_pairs is None:
         # A face pair below the lowest threshold any two groups can face is evidence for no merge.
         floor = params.link_similarity - params.evidence_gain
-        edges = knn_edges(faces.vectors, params.neighbors, floor, with_similarity=False)
+        edges = list(knn_edges(faces.vectors, params.neighbors, floor, with_similarity=False))
     else:
-        edges = _reordered_pairs(candidate_pairs, position, n)
+        edges = list(_reordered_pairs(candidate_pairs, position, n))
     start = None
     if start_groups is not None:
         start = np.asarray(start_groups, dtype=np.int64)
@@ -128,7 +128,7 @@ def _reordered_pairs(
     if len(a) and (min(a.min(), b.min()) < 0 or max(a.max(), b.max()) >= n):
         raise ValueError(f"candidate_pairs hold face indices outside 0..{n - 1}")
     pa, pb = position[a], position[b]
-    keys = np.unique(np.minimum(pa, pb) * n + np.maximum(pa, pb))
+    keys = unique_keys(np.minimum(pa, pb) * n + np.maximum(pa, pb))
     lo, hi = np.divmod(keys, n)
     keep = lo != hi
     return lo[keep], hi[keep], None
@@ -181,10 +181,20 @@ def _canonical_order(
     summed along the row: the same arithmetic for every row wherever it sits). Faces with equal
     projections (duplicates) are ordered by photo, quality, tied and previous person.
     """
-    direction = np.random.default_rng(20240601).standard_normal(vectors.shape[1])
-    projection = (vectors.astype(np.float64) * direction).sum(axis=1)
+    projection = row_projection(vectors)
     keys = (constraints.previous, constraints.tied, qualities, photos, projection)
     return np.lexsort(keys)
+
+
+def row_projection(vectors: np.ndarray, chunk: int = 65_536) -> np.ndarray:
+    """A fixed random projection of each row, in float64, by the same arithmetic for every row
+    wherever it sits (elementwise product summed along the row), in chunks: a float64 copy of a
+    million embeddings would take 1 GB."""
+    direction = np.random.default_rng(20240601).standard_normal(vectors.shape[1])
+    out = np.empty(len(vectors), dtype=np.float64)
+    for start in range(0, len(vectors), chunk):
+        out[start : start + chunk] = (vectors[start : start + chunk].astype(np.float64) * direction).sum(axis=1)
+    return out
 
 
 def _number_clusters(group: np.ndarray, tied: np.ndarray, min_person_size: int) -> np.ndarray:
