@@ -213,14 +213,18 @@ def errors(library_path: Path | None, as_json: bool) -> None:
 @json_option
 @fail_on_library_error
 def stats(library_path: Path | None, as_json: bool) -> None:
-    """Counts: files, photos, faces, persons, errors, models, database size."""
+    """Counts: files, photos, faces, persons, errors, embedding models, database size."""
     with open_library(library_path) as lib:
         data = lib.stats()
         if as_json:
             out.print_json(data=data)
         else:
             for key, value in data.items():
-                out.print(f"{key}: {value}")
+                if key == "faces_without_embedding":
+                    if value:  # named XMP regions: counted in faces, never clustered
+                        out.print(f"named regions without a detected face: {value}", markup=False)
+                    continue
+                out.print(f"{key}: {value}", markup=False)
 
 
 # ---------------------------------------------------------------------- user actions

@@ -4,12 +4,15 @@ from __future__ import annotations
 import json
 import sqlite3
 
+import numpy as np
 import pytest
+from click.testing import CliRunner
 
+from facefile.cli import main
 from facefile.library import Library, LibraryError
 from facefile.library.db import schema_version
 
-from .conftest import MODEL, photo
+from .conftest import MODEL, face_of, identity_centres, photo
 
 
 def test_new_library_is_wal_and_at_latest_schema(lib: Library) -> None:
@@ -125,3 +128,33 @@ def test_export_folders_links_each_persons_photos(lib: Library, people_photos, t
 def test_foreign_keys_are_enforced(lib: Library) -> None:
     with pytest.raises(sqlite3.IntegrityError):
         lib.conn.execute("INSERT INTO files(path, image_id, size, mtime_ns) VALUES ('a', 999, 1, 1)")
+
+
+def _with_manual_face(lib: Library, people_photos) -> int:
+    """The people photos, plus one named region where no face was detected (no embedding)."""
+    manual = face_of(identity_centres(1)[0], np.random.default_rng(2))
+    manual.embedding, manual.source = np.zeros(0, np.float32), "manual"
+    lib.writer(MODEL).store([*people_photos, photo("named/region.jpg", [manual])])
+    return next(f.id for f in lib.faces() if f.path == "named/region.jpg")
+
+
+def test_embeddings_skip_faces_without_embedding(lib: Library, people_photos) -> None:
+    manual = _with_manual_face(lib, people_photos)
+    detected = [f.id for f in lib.faces() if f.id != manual]
+    both = lib.embeddings([detected[0], manual, detected[1]])
+    assert both.shape == (2, 128)
+    assert np.array_equal(both, lib.embeddings(detected[:2]))
+    assert lib.embeddings([manual]).shape == (0, 0)
+
+
+def test_stats_list_embedding_models_only(lib: Library, people_photos) -> None:
+    _with_manual_face(lib, people_photos)
+    stats = lib.stats()
+    assert stats["models"] == [MODEL]
+    assert stats["faces_without_embedding"] == 1 and stats["faces"] == 37
+
+    text = CliRunner().invoke(main, ["stats", "--library", str(lib.folder)], catch_exceptions=False).output
+    assert f"models: ['{MODEL}']" in text and "none" not in text
+    assert "named regions without a detected face: 1" in text
+    shown = json.loads(CliRunner().invoke(main, ["stats", "--library", str(lib.folder), "--json"]).output)
+    assert shown["models"] == [MODEL] and shown["faces_without_embedding"] == 1

@@ -71,9 +71,28 @@ def migrate(conn: sqlite3.Connection) -> None:
 
 
 def _statements(sql: str) -> list[str]:
-    """Split a migration script into statements (our scripts have no semicolons inside literals)."""
-    lines = [line.split("--", 1)[0] for line in sql.splitlines()]
-    return [s.strip() for s in "\n".join(lines).split(";") if s.strip()]
+    """Split a migration script into statements, as SQLite's own tokenizer sees them: the text is
+    cut at each ``;`` and the pieces joined again until ``sqlite3.complete_statement`` says the
+    statement is whole, so a ``;`` inside a string literal, a comment or a trigger body
+    (``BEGIN ...; END;``) does not end it. Text after the last complete statement is kept only if it
+    holds more than comments (executing it then fails: an unfinished statement is an error)."""
+    statements: list[str] = []
+    *pieces, rest = sql.split(";")  # rest: the text after the script's last ';'
+    pending = ""
+    for piece in pieces:
+        pending += piece + ";"
+        if sqlite3.complete_statement(pending):
+            if _code(pending):
+                statements.append(pending.strip())
+            pending = ""
+    if _code(pending + rest):
+        statements.append((pending + rest).strip())
+    return statements
+
+
+def _code(text: str) -> bool:
+    """Whether ``text`` holds anything but whitespace, ``;`` and ``--`` comments."""
+    return any(line.split("--", 1)[0].strip(" \t;") for line in text.splitlines())
 
 
 def now() -> str:

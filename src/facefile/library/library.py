@@ -19,7 +19,7 @@ from .incremental import UpdateReport, update_persons
 from .ingest import IngestWriter, disk_path, is_dirty, transaction
 from .interop import InteropActions
 from .persons import drop_empty_persons, new_person, recluster
-from .records import FaceInfo, FileError, PersonSummary, ScanReport
+from .records import NO_EMBEDDING_MODEL, FaceInfo, FileError, PersonSummary, ScanReport
 from .review import ReviewActions
 from .rights import RightsActions
 
@@ -201,7 +201,10 @@ class Library(ReviewActions, RightsActions, InteropActions):
         ]
 
     def embeddings(self, face_ids: list[int]) -> np.ndarray:
-        """The stored (L2-normalised) embeddings of these faces, one row each, in the order given."""
+        """The stored (L2-normalised) embeddings of these faces, in the order given, one row per face
+        that has one: a face without embedding (a named XMP region no face was detected in, model
+        ``NO_EMBEDDING_MODEL``) is skipped, so rows line up with ``face_ids`` only when every face
+        has one. ``(0, 0)`` when none has. An unknown id raises ``KeyError``."""
         if not face_ids:
             return np.zeros((0, 0), np.float32)
         by_id: dict[int, bytes] = {}
@@ -209,7 +212,8 @@ class Library(ReviewActions, RightsActions, InteropActions):
             chunk = face_ids[start:start + 500]
             marks = ",".join("?" * len(chunk))
             by_id.update(self.conn.execute(f"SELECT id, embedding FROM faces WHERE id IN ({marks})", chunk).fetchall())
-        return np.stack([from_blob(by_id[int(i)]) for i in face_ids])
+        rows = [from_blob(blob) for blob in (by_id[int(i)] for i in face_ids) if blob]
+        return np.stack(rows) if rows else np.zeros((0, 0), np.float32)
 
     def errors(self) -> list[FileError]:
         return [
@@ -231,7 +235,11 @@ class Library(ReviewActions, RightsActions, InteropActions):
             "persons": one("SELECT COUNT(DISTINCT person_id) FROM assignments"),
             "named_persons": one("SELECT COUNT(*) FROM persons WHERE name IS NOT NULL"),
             "errors": one("SELECT COUNT(*) FROM file_errors"),
-            "models": [r[0] for r in self.conn.execute("SELECT DISTINCT model_id FROM faces ORDER BY 1")],
+            # Embedding models only: faces without embedding carry the pseudo-model NO_EMBEDDING_MODEL.
+            "models": [r[0] for r in self.conn.execute(
+                "SELECT DISTINCT model_id FROM faces WHERE model_id != ? ORDER BY 1", (NO_EMBEDDING_MODEL,))],
+            "faces_without_embedding": self.conn.execute(
+                "SELECT COUNT(*) FROM faces WHERE model_id = ?", (NO_EMBEDDING_MODEL,)).fetchone()[0],
             "scans": one("SELECT COUNT(*) FROM scans"),
             "database_bytes": (self.folder / DB_FILENAME).stat().st_size,
         }

@@ -25,8 +25,8 @@ CREATE TABLE opt_out_templates (
 
 -- Append-only log of the rights operations: what, when, which person or template, how many faces.
 -- Never the erased data itself (no name, path, box or embedding). UPDATE and DELETE are refused by
--- the triggers library/rights.py creates (`audit_triggers`) in the transaction of the first entry:
--- the migration runner splits scripts on ';', which a trigger body contains.
+-- the triggers of 0004_audit_triggers.sql (a library at version 2 or 3 has them already if it
+-- logged anything: library/rights.py created them with the first entry).
 CREATE TABLE rights_audit (
     id          INTEGER PRIMARY KEY AUTOINCREMENT,
     at          TEXT NOT NULL,
