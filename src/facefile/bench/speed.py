@@ -322,9 +322,10 @@ def run(data: Path, *, photos: int = 40, workers: int = 2, include_face_recognit
             "",
             f"This machine has {os.cpu_count()} cores, shared by the Ray workers, the driver (the one SQLite writer, "
             "grouping), Ray's own processes (GCS, raylet) and whatever else runs here. With 1 worker the rest has "
-            "the other core to itself; with 2 it competes with the workers for both. So 2 local workers cannot "
+            "the other core to itself; with 2 it competes with the workers for both, so 2 local workers need not "
             "scale as 2 nodes of a real cluster do, where each worker has its cores to itself and the driver runs "
-            "elsewhere: the figure is this machine's, not a cluster's.",
+            "elsewhere: the figure is this machine's, not a cluster's, and it varies with the load (0.48-0.91 "
+            "measured here).",
             "",
             f"Faces found via Ray equal the local pool's ({sum(len(b) for b in boxes['opencv'])} faces; count and "
             f"boxes in every photo): 1 worker {verdict[1]}, 2 workers {verdict[2]}.",
