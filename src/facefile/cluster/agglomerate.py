@@ -127,7 +127,9 @@ class _Groups:
         self.photos[b] = _NO_PHOTOS
         for sets in (self.rejects, self.known_as):
             if b in sets:
-                sets[a] = _union(sets.get(a, set()), sets.pop(b))
+                merged = _union(sets.get(a, set()), sets.pop(b))
+                assert isinstance(merged, set)  # these dicts hold real sets only
+                sets[a] = merged
         self.version[a] += 1
         self.version[b] = -1
         self.cache.pop(b, None)
@@ -234,17 +236,17 @@ def average_link(
             first_of_person[pid] = int(face)
     if start is not None:
         first_of_group: dict[int, int] = {}
-        for face in np.flatnonzero(start >= 0).tolist():
-            label = int(start[face])
+        for face_index in np.flatnonzero(start >= 0).tolist():
+            label = int(start[face_index])
             if label not in first_of_group:
-                first_of_group[label] = face
+                first_of_group[label] = face_index
                 continue
             x = int(groups.roots(np.array([first_of_group[label]]))[0])
-            y = int(groups.roots(np.array([face]))[0])
+            y = int(groups.roots(np.array([face_index]))[0])
             if x != y and groups.compatible(x, y):
                 groups.merge(x, y)
 
-    a, b, _ = edges
+    a, b = np.asarray(edges[0]), np.asarray(edges[1])
     if isinstance(edges, list):
         edges.clear()  # consumed: on a million faces these arrays are hundreds of megabytes
     ra, rb = groups.roots(a), groups.roots(b)

@@ -111,13 +111,14 @@ def _neighbours_faiss(X: np.ndarray, k: int, floor: float, approximate: bool = F
 
     vectors = np.ascontiguousarray(X, dtype=np.float32)
     n, d = vectors.shape
+    index: faiss.Index
     if approximate:
         cells = max(1, n // IVF_FACES_PER_CELL)
         index = faiss.IndexIVFFlat(faiss.IndexFlatIP(d), d, cells, faiss.METRIC_INNER_PRODUCT)
         index.cp.seed = 20240601
         step = max(1, n // (cells * IVF_TRAIN_PER_CELL))
         index.train(vectors[::step])
-        index.nprobe = min(cells, IVF_PROBE)
+        index.nprobe = min(cells, IVF_PROBE)  # type: ignore[attr-defined]
     else:
         index = faiss.IndexFlatIP(d)
     index.add(vectors)
