@@ -61,7 +61,10 @@ class _Groups:
         # faces' sums take 0.5 GB. Summing up to 10^5 unit vectors this way is off by ~1e-5 in a
         # mean similarity, far below any threshold's precision; the arithmetic is the same in any
         # input order (canonical order), so results stay deterministic.
-        self.sums = faces.vectors.astype(np.float32)
+        # The sums start as the faces' own vectors and take over their buffer: the engine's
+        # vectors (its private, reordered copy) are not read again once the groups exist, and a
+        # million of them are 0.5 GB.
+        self.sums = faces.vectors if faces.vectors.dtype == np.float32 else faces.vectors.astype(np.float32)
         self.seen = np.full(n, -1, dtype=np.int64)  # scratch for dedupe(); -1 = not marked
         self.size = np.ones(n, dtype=np.int64)
         self.best_quality = faces.quality.astype(np.float64).copy()

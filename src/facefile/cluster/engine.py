@@ -72,6 +72,7 @@ def cluster_faces(
     if not isinstance(params, ClusterParams):
         raise TypeError(f"params must be a ClusterParams, got {type(params).__name__}")
     vectors, photos, qualities = _check_faces(embeddings, photo_ids, quality)
+    del embeddings  # our copy is made: the caller's array may be freed if the caller lets go of it
     n = len(vectors)
     checked = FaceConstraints.check(Constraints() if constraints is None else constraints, previous, n)
     if n == 0:
