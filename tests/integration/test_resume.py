@@ -42,7 +42,11 @@ def test_interrupted_scan_resumes_to_the_same_library(shared_data: Path, tmp_pat
     link_sample(photo_sample(shared_data / "lfw_dev", total, cap=8, seed=3), photos)
     library = photos / ".facefile"
     cmd = [sys.executable, "-m", "facefile", "scan", str(photos), "--quiet", "--workers", "2"]
-    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    # The scan gets Ctrl-C's default disposition whatever the test process inherited: a child
+    # started while SIGINT is ignored keeps ignoring it (Python only installs its handler when the
+    # signal is not ignored), and then the signal below would never interrupt the scan.
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     deadline = time.monotonic() + 120
     while files_stored(library / "library.db") < 64 and time.monotonic() < deadline and proc.poll() is None:
         time.sleep(0.1)
