@@ -25,9 +25,9 @@ from pathlib import Path
 
 import numpy as np
 
-from ..cluster import ClusterParams
 from ..cluster.partition import partitioned_cluster
 from ..library import FaceRecord, ImageResult, Library
+from ..library.incremental import recorded_params
 from ..library.persons import load_faces
 from .metrics import bcubed_prf, noise_as_singletons
 from .synthetic import FaceModel, SyntheticFaces, zipf_sizes
@@ -161,7 +161,7 @@ def run(data: Path, *, faces: int = 1_000_000, identities: int | None = None, pa
         open_s = time.perf_counter() - t
         lib.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
         ids, images, quality, embeddings = load_faces(lib.conn, MODEL)
-        params_json = lib.conn.execute("SELECT value FROM meta WHERE key = ?", (f"cluster_params:{MODEL}",)).fetchone()
+        params = recorded_params(lib.conn, MODEL)
         lib.close()
         disk = sum(p.stat().st_size for p in path.iterdir() if p.is_file())
         bytes_per_face = disk / len(ids)
@@ -169,7 +169,7 @@ def run(data: Path, *, faces: int = 1_000_000, identities: int | None = None, pa
         # Partitioned clustering on the faces the full run clustered, with its thresholds.
         if progress is not None:
             progress.stage(f"Partitioned clustering ({parts} parts)")  # type: ignore[attr-defined]
-        params = ClusterParams(**json.loads(params_json[0]))
+        assert params is not None  # the full re-cluster above recorded them
         n = len(face_ids)
         t = time.perf_counter()
         part = partitioned_cluster(embeddings[:n], images[:n], quality=quality[:n], params=params, parts=parts)

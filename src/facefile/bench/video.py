@@ -162,24 +162,19 @@ class VideoScores:
 
 
 def track_photo_persons(lib: Library) -> dict[int, int]:
-    """face id -> cluster label from the engine run with every video face track as a photo of its
-    own (the change ``persons.load_faces`` needs: a video's tracks are different moments, not one
-    photo whose faces must be different people). -1 for unassigned faces."""
+    """face id -> cluster label from the engine run on the faces as ``persons.load_faces`` reads them
+    (every video face track a photo of its own: a video's tracks are different moments, not one
+    photo whose faces must be different people), with the model's prior thresholds. -1 for
+    unassigned faces."""
     from ..cluster import ClusterParams, cluster_faces
-    from ..library.db import from_blob
+    from ..library.persons import load_faces
 
     model = lib.model_id()
-    rows = lib.conn.execute(
-        "SELECT id, CASE WHEN video_start_s IS NULL THEN image_id ELSE -id END, quality, embedding "
-        "FROM faces WHERE model_id = ? ORDER BY id", (model,),
-    ).fetchall()
-    if not rows:
+    ids, photos, quality, embeddings = load_faces(lib.conn, model or "")
+    if not len(ids):
         return {}
-    result = cluster_faces(
-        np.stack([from_blob(r[3]) for r in rows]), np.array([r[1] for r in rows], np.int64),
-        quality=np.array([r[2] for r in rows], np.float32), params=ClusterParams.for_model(model or ""),
-    )
-    return {int(r[0]): int(label) for r, label in zip(rows, result.labels, strict=True)}
+    labels = cluster_faces(embeddings, photos, quality=quality, params=ClusterParams.for_model(model or "")).labels
+    return {int(f): int(label) for f, label in zip(ids, labels, strict=True)}
 
 
 def score_videos(lib: Library, truth: list[Appearance], shots: dict[str, list[Shot]],

@@ -36,8 +36,7 @@ _CHUNK = 8192  # group pairs scored at once: bounds the temporary (chunk x d) ar
 CACHE_MIN_SIZE = 64
 CACHE_GROWTH = 0.01
 CACHE_TOP = 32
-_NONE: frozenset[int] = frozenset()
-_NO_PHOTOS: frozenset[int] = frozenset()
+_NONE: frozenset[int] = frozenset()  # the one shared empty set (never written to)
 
 
 @dataclass(frozen=True)
@@ -74,7 +73,7 @@ class _Groups:
         _, inverse, counts = np.unique(faces.photo, return_inverse=True, return_counts=True)
         shared = counts[inverse] > 1
         self.photos: list[AbstractSet[int]] = [
-            {int(p)} if s else _NO_PHOTOS for p, s in zip(faces.photo.tolist(), shared.tolist(), strict=True)
+            {int(p)} if s else _NONE for p, s in zip(faces.photo.tolist(), shared.tolist(), strict=True)
         ]
         self.rejects: dict[int, set[int]] = {f: set(p) for f, p in fc.rejected.items()}
         # Persons the group's faces belong to (tied, or in the last run), for rejection checks.
@@ -127,7 +126,7 @@ class _Groups:
         if self.person[a] < 0:
             self.person[a] = self.person[b]
         self.photos[a] = _union(self.photos[a], self.photos[b])
-        self.photos[b] = _NO_PHOTOS
+        self.photos[b] = _NONE
         for sets in (self.rejects, self.known_as):
             if b in sets:
                 merged = _union(sets.get(a, set()), sets.pop(b))

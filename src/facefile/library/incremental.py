@@ -26,12 +26,12 @@ from threadpoolctl import threadpool_limits  # type: ignore[import-untyped]
 
 from ..cluster import ClusterParams, cluster_faces
 from ..cluster.agglomerate import link_margin
-from .db import now
+from .db import get_meta, now, set_meta
 from .ingest import is_dirty, mark_dirty, transaction
-from .persons import drop_empty_persons, new_person, recluster
+from .persons import drop_empty_persons, new_person, photo_key, recluster
 from .vector_cache import CachedVectors, load_vectors
 
-__all__ = ["INCREMENTAL_MIN_FACES", "UpdateReport", "record_full_run", "update_persons"]
+__all__ = ["INCREMENTAL_MIN_FACES", "UpdateReport", "record_full_run", "recorded_params", "update_persons"]
 
 INCREMENTAL_MIN_FACES = 50_000
 INCREMENTAL_MAX_SHARE = 0.05  # of the library placed incrementally before the next full run
@@ -49,33 +49,30 @@ def _meta_key(name: str, model_id: str) -> str:
     return f"{name}:{model_id}"
 
 
-def _meta(conn: sqlite3.Connection, key: str) -> str | None:
-    row = conn.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
-    return row[0] if row else None
-
-
-def _set_meta(conn: sqlite3.Connection, key: str, value: str) -> None:
-    conn.execute(
-        "INSERT INTO meta(key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value", (key, value)
-    )
-
-
 def record_full_run(conn: sqlite3.Connection, model_id: str, upto: int, params: ClusterParams) -> None:
     """After a full re-cluster (in its transaction): the faces it saw and the parameters it used."""
-    _set_meta(conn, _meta_key("clustered_upto", model_id), str(upto))
-    _set_meta(conn, _meta_key("incremental_faces", model_id), "0")
-    _set_meta(conn, _meta_key("cluster_params", model_id), json.dumps(asdict(params)))
+    set_meta(conn, _meta_key("clustered_upto", model_id), str(upto))
+    set_meta(conn, _meta_key("incremental_faces", model_id), "0")
+    set_meta(conn, _meta_key("cluster_params", model_id), json.dumps(asdict(params)))
+
+
+def recorded_params(conn: sqlite3.Connection, model_id: str) -> ClusterParams | None:
+    """The (calibrated) parameters of the last full re-cluster, or None before the first."""
+    value = get_meta(conn, _meta_key("cluster_params", model_id))
+    return None if value is None else ClusterParams(**json.loads(value))
 
 
 def update_persons(conn: sqlite3.Connection, folder: Path, model_id: str, *, force_full: bool = False) -> UpdateReport:
     """Bring persons up to date with the faces of ``model_id`` (see the module docstring)."""
-    total, = conn.execute("SELECT COUNT(*) FROM faces WHERE model_id = ?", (model_id,)).fetchone()
-    upto = _meta(conn, _meta_key("clustered_upto", model_id))
-    placed = int(_meta(conn, _meta_key("incremental_faces", model_id)) or 0)
-    params_json = _meta(conn, _meta_key("cluster_params", model_id))
-    if force_full or upto is None or params_json is None or total < INCREMENTAL_MIN_FACES:
+    upto_text = get_meta(conn, _meta_key("clustered_upto", model_id))
+    upto = -1 if upto_text is None else int(upto_text)
+    total, new = conn.execute(  # one pass over the model's faces for both counts
+        "SELECT COUNT(*), COALESCE(SUM(id > ?), 0) FROM faces WHERE model_id = ?", (upto, model_id)
+    ).fetchone()
+    placed = int(get_meta(conn, _meta_key("incremental_faces", model_id)) or 0)
+    base = recorded_params(conn, model_id)
+    if force_full or upto_text is None or base is None or total < INCREMENTAL_MIN_FACES:
         return _full(conn, folder, model_id)
-    new, = conn.execute("SELECT COUNT(*) FROM faces WHERE model_id = ? AND id > ?", (model_id, int(upto))).fetchone()
     if placed + new > INCREMENTAL_MAX_SHARE * total:
         return _full(conn, folder, model_id)
     if new == 0:
@@ -87,13 +84,13 @@ def update_persons(conn: sqlite3.Connection, folder: Path, model_id: str, *, for
     cache = load_vectors(conn, folder, model_id)
     if cache is None:
         return _full(conn, folder, model_id)
-    params = ClusterParams(**json.loads(params_json)).at_size(total)
+    params = base.at_size(total)
     # Small products only: BLAS threads would just contend (5x slower on a busy 2-core laptop).
     with threadpool_limits(1), transaction(conn):  # planned under the write lock: quick, no edit interleaves
-        report = _place_new_faces(conn, cache, model_id, int(upto), params)
+        report = _place_new_faces(conn, cache, model_id, upto, params)
         last, = conn.execute("SELECT MAX(id) FROM faces WHERE model_id = ?", (model_id,)).fetchone()
-        _set_meta(conn, _meta_key("clustered_upto", model_id), str(last))
-        _set_meta(conn, _meta_key("incremental_faces", model_id), str(placed + report.new_faces))
+        set_meta(conn, _meta_key("clustered_upto", model_id), str(last))
+        set_meta(conn, _meta_key("incremental_faces", model_id), str(placed + report.new_faces))
         drop_empty_persons(conn)
         mark_dirty(conn, False)
     return report
@@ -108,8 +105,7 @@ def _place_new_faces(
     conn: sqlite3.Connection, cache: CachedVectors, model_id: str, upto: int, params: ClusterParams
 ) -> UpdateReport:
     rows = conn.execute(
-        "SELECT id, CASE WHEN video_start_s IS NULL THEN image_id ELSE -id END, quality FROM faces "
-        "WHERE model_id = ? AND id > ? ORDER BY id", (model_id, upto)
+        f"SELECT id, {photo_key()}, quality FROM faces WHERE model_id = ? AND id > ? ORDER BY id", (model_id, upto)
     ).fetchall()
     new_ids = np.array([r[0] for r in rows], dtype=np.int64)
     new_photo = np.array([r[1] for r in rows], dtype=np.int64)
@@ -170,7 +166,7 @@ def _join_existing(
         chunk = candidates[start : start + 900]
         marks = ",".join("?" * len(chunk))
         rows = conn.execute(
-            "SELECT a.face_id, a.person_id, f.quality, CASE WHEN f.video_start_s IS NULL THEN f.image_id ELSE -f.id END "
+            f"SELECT a.face_id, a.person_id, f.quality, {photo_key('f')} "
             f"FROM assignments a JOIN faces f ON f.id = a.face_id WHERE a.person_id IN ({marks}) AND f.model_id = ? "
             "ORDER BY a.person_id, a.face_id",
             [*chunk, model_id],
@@ -223,7 +219,7 @@ def _group_leftovers(
     rows = dict(
         (r[0], (r[1], r[2])) for start in range(0, len(ids), 900)
         for r in conn.execute(
-            "SELECT id, CASE WHEN video_start_s IS NULL THEN image_id ELSE -id END, quality FROM faces "
+            f"SELECT id, {photo_key()}, quality FROM faces "
             f"WHERE id IN ({','.join('?' * len(ids[start:start + 900]))})", ids[start : start + 900].tolist()
         )
     )

@@ -10,7 +10,7 @@ import sqlite3
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 
-from .db import now, to_blob
+from .db import get_meta, now, set_meta, to_blob
 from .records import NO_EMBEDDING_MODEL, FaceRecord, ImageResult
 from .rights_filter import WithheldFaces
 
@@ -31,15 +31,11 @@ def transaction(conn: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
 
 
 def mark_dirty(conn: sqlite3.Connection, dirty: bool = True) -> None:
-    conn.execute(
-        "INSERT INTO meta(key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
-        (DIRTY_KEY, "1" if dirty else "0"),
-    )
+    set_meta(conn, DIRTY_KEY, "1" if dirty else "0")
 
 
 def is_dirty(conn: sqlite3.Connection) -> bool:
-    row = conn.execute("SELECT value FROM meta WHERE key = ?", (DIRTY_KEY,)).fetchone()
-    return bool(row and row[0] == "1")
+    return get_meta(conn, DIRTY_KEY) == "1"
 
 
 def stored_path(path: str) -> str:

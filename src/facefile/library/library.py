@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 
-from .db import DB_FILENAME, LibraryError, connect, from_blob, now
+from .db import DB_FILENAME, LibraryError, connect, from_blob, get_meta, now
 from .incremental import UpdateReport, update_persons
 from .ingest import IngestWriter, disk_path, is_dirty, transaction
 from .interop import InteropActions
@@ -69,8 +69,8 @@ class Library(ReviewActions, RightsActions, InteropActions):
     @property
     def root(self) -> Path | None:
         """The photo folder paths are stored relative to: the first folder scanned."""
-        row = self.conn.execute("SELECT value FROM meta WHERE key = 'root'").fetchone()
-        return Path(row[0]) if row else None
+        root = get_meta(self.conn, "root")
+        return Path(root) if root is not None else None
 
     def set_root_if_unset(self, folder: Path) -> Path:
         with transaction(self.conn):

@@ -18,16 +18,21 @@ from .ingest import mark_dirty, transaction
 from .vector_cache import save_vectors
 
 
+def photo_key(table: str = "") -> str:
+    """SQL for the 'photo' a face counts as for the same-photo rule: its image, except that
+    faces of one video are not different people (a person may leave the frame and come back), so
+    each video track counts as a photo of its own (-face id). ``table``: the faces table's alias."""
+    t = f"{table}." if table else ""
+    return f"CASE WHEN {t}video_start_s IS NULL THEN {t}image_id ELSE -{t}id END"
+
+
 def load_faces(conn: sqlite3.Connection, model_id: str) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """(face ids, image ids, quality, embeddings) of every face of one model, in face id order.
 
     Read in chunks into preallocated arrays: a million faces as Python rows would take ~1 GB
     before becoming the 0.5 GB array they are."""
     cursor = conn.execute(
-        # Faces of one photo are different people, but the tracks of one video are not: a person
-        # may leave the frame and come back. Each video track counts as a photo of its own.
-        "SELECT id, CASE WHEN video_start_s IS NULL THEN image_id ELSE -id END, quality, embedding "
-        "FROM faces WHERE model_id = ? ORDER BY id", (model_id,)
+        f"SELECT id, {photo_key()}, quality, embedding FROM faces WHERE model_id = ? ORDER BY id", (model_id,)
     )
     ids: list[np.ndarray] = []
     images: list[np.ndarray] = []

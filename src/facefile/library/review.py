@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ..cluster.suggest import MergeMatch
-from .db import LibraryError, now
+from .db import LibraryError, get_meta, now, set_meta
 from .ingest import disk_path, transaction
 from .persons import drop_empty_persons, new_person
 from .review_queue import FaceGroup, FaceSuggestion, ReviewQueue
@@ -318,15 +318,12 @@ class ReviewActions:
             pairs = self.dismissed_merges() | {(pair[0], pair[1])}
             alive = {r[0] for r in self.conn.execute("SELECT id FROM persons")}
             kept = sorted(p for p in pairs if p[0] in alive and p[1] in alive)
-            self.conn.execute(
-                "INSERT INTO meta(key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
-                (DISMISSED_MERGES_KEY, json.dumps(kept)),
-            )
+            set_meta(self.conn, DISMISSED_MERGES_KEY, json.dumps(kept))
 
     def dismissed_merges(self) -> set[tuple[int, int]]:
-        row = self.conn.execute("SELECT value FROM meta WHERE key = ?", (DISMISSED_MERGES_KEY,)).fetchone()
+        value = get_meta(self.conn, DISMISSED_MERGES_KEY)
         try:
-            return {(int(a), int(b)) for a, b in json.loads(row[0])} if row else set()
+            return {(int(a), int(b)) for a, b in json.loads(value)} if value else set()
         except (ValueError, TypeError):
             return set()  # a hand-edited value: suggestions come back, nothing else is lost
 

@@ -30,13 +30,6 @@ from .rights_filter import face_marker, marker_key
 
 _CHUNK = 500  # SQLite's bound-parameter limit, with room to spare
 
-AUDIT_TRIGGERS = [
-    "CREATE TRIGGER IF NOT EXISTS rights_audit_no_update BEFORE UPDATE ON rights_audit "
-    "BEGIN SELECT RAISE(ABORT, 'the rights audit log is append-only'); END",
-    "CREATE TRIGGER IF NOT EXISTS rights_audit_no_delete BEFORE DELETE ON rights_audit "
-    "BEGIN SELECT RAISE(ABORT, 'the rights audit log is append-only'); END",
-]
-
 
 @dataclass(frozen=True)
 class ErasureReport:
@@ -74,8 +67,7 @@ def audit(
     faces: int = 0, detail: str | None = None,
 ) -> None:
     """Append one entry (in the caller's transaction). Never pass erased data (names, paths, boxes)."""
-    for sql in AUDIT_TRIGGERS:  # cheap no-ops once they exist; see 0002_rights.sql for why here
-        conn.execute(sql)
+    # Append-only: migration 0004 made UPDATE and DELETE of rights_audit abort.
     conn.execute(
         "INSERT INTO rights_audit(at, action, person_id, template_id, faces, detail) VALUES (?, ?, ?, ?, ?, ?)",
         (now(), action, person_id, template_id, faces, detail),

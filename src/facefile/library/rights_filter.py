@@ -19,7 +19,7 @@ from itertools import product
 
 import numpy as np
 
-from .db import from_blob
+from .db import from_blob, get_meta, set_meta
 from .records import FaceRecord
 
 MARKER_KEY = "rights_marker_key"  # meta key of the per-library marker key (hex)
@@ -33,13 +33,13 @@ Box = tuple[float, float, float, float]
 
 def marker_key(conn: sqlite3.Connection, *, create: bool = False) -> bytes | None:
     """The library's marker key; created (in the caller's transaction) when ``create`` is set."""
-    row = conn.execute("SELECT value FROM meta WHERE key = ?", (MARKER_KEY,)).fetchone()
-    if row is not None:
-        return bytes.fromhex(row[0])
+    value = get_meta(conn, MARKER_KEY)
+    if value is not None:
+        return bytes.fromhex(value)
     if not create:
         return None
     key = secrets.token_bytes(32)
-    conn.execute("INSERT INTO meta(key, value) VALUES (?, ?)", (MARKER_KEY, key.hex()))
+    set_meta(conn, MARKER_KEY, key.hex())
     return key
 
 

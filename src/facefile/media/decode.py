@@ -202,18 +202,25 @@ def _load_upright(
     scaling; ``draft`` is a no-op elsewhere). It still shows the whole image, so callers map boxes by
     the ratio of sizes.
     """
+    rgb, (width, height), exif, orientation = _load_stored(img, shrink)
+    if orientation in _SWAPS_SIDES:
+        width, height = height, width
+    transpose = _UPRIGHT.get(orientation)
+    return (rgb.transpose(transpose) if transpose is not None else rgb), (width, height), exif
+
+
+def _load_stored(
+    img: Image.Image, shrink: float
+) -> tuple[Image.Image, tuple[int, int], Image.Exif | None, int]:
+    """The first frame in RGB as stored (not yet upright), the full stored size, EXIF and EXIF
+    orientation; decoded at 1/2, 1/4 or 1/8 size when ``shrink`` allows (see ``_load_upright``)."""
     width, height = img.size  # read first: draft() changes img.size to the reduced one
     if shrink >= 2:
         # draft works in stored (not upright) orientation; the ratio is the same either way round.
         img.draft("RGB", (ceil(width / shrink), ceil(height / shrink)))
     img.load()
     exif = _read_exif(img)
-    orientation = _orientation(exif)
-    rgb = _to_rgb(img)
-    if orientation in _SWAPS_SIDES:
-        width, height = height, width
-    transpose = _UPRIGHT.get(orientation)
-    return (rgb.transpose(transpose) if transpose is not None else rgb), (width, height), exif
+    return _to_rgb(img), (width, height), exif, _orientation(exif)
 
 
 def _to_rgb(img: Image.Image) -> Image.Image:

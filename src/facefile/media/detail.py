@@ -27,11 +27,9 @@ from facefile.media.decode import (
     Box,
     DecodedImage,
     _format_name,
+    _load_stored,
     _opened,
-    _orientation,
-    _read_exif,
     _taken_at,
-    _to_rgb,
 )
 
 # How much finer than the working image the kept copy is: a face the detector sees with its eyes
@@ -102,15 +100,9 @@ def decode_with_detail(
     if max_side < 1:
         raise ValueError(f"max_side must be at least 1, got {max_side}")
     with _opened(path, max_pixels) as img:
-        stored_w, stored_h = img.size  # read first: draft() changes img.size to the reduced one
-        n = ceil(max(stored_w, stored_h) / max_side)
+        n = ceil(max(img.size) / max_side)
         draft = _power_of_two_at_most(min(_MAX_DRAFT, n // DETAIL_FACTOR if n >= DETAIL_FACTOR else 1))
-        if draft >= 2:
-            img.draft("RGB", (ceil(stored_w / draft), ceil(stored_h / draft)))
-        img.load()
-        exif = _read_exif(img)
-        orientation = _orientation(exif)
-        fine = _to_rgb(img)
+        fine, (stored_w, stored_h), exif, orientation = _load_stored(img, draft)
         size = (ceil(stored_w / n), ceil(stored_h / n))  # stored orientation, as Image.reduce rounds
         k = fine.width / size[0]
         if fine.size == size:
