@@ -18,24 +18,19 @@ import numpy as np
 from .constraints import FaceConstraints
 from .graph import unique_keys
 from .params import ClusterParams
+from .scoring import pair_margin, score_neighbours
 
 __all__ = ["Faces", "average_link", "link_margin"]
 
-# Faces at or above this quality need no extra similarity. facefile.vision.quality maps LFW's
-# median face to about 0.7 and small or blurred faces well below 0.5.
-GOOD_QUALITY = 0.5
 _CHUNK = 8192  # group pairs scored at once: bounds the temporary (chunk x d) arrays
-# A large group is re-scored against all its neighbouring groups only when it has grown by
-# CACHE_GROWTH since the last time. In between, its candidates are the CACHE_TOP partners that
-# scored best then, plus the neighbours it gained since (its adjacency's new entries), all scored
-# exactly. Growing by 1% moves an average link by at most 1% of the gap between the old and new
-# members' links (a few thousandths), so the best partner is almost surely among them; a partner
-# that changed is also re-scored from its own side when it changes. Without this, a person with
-# tens of thousands of photos would re-score its thousands of pending neighbours on every one of
-# its merges: quadratic in its size.
-CACHE_MIN_SIZE = 64
-CACHE_GROWTH = 0.01
-CACHE_TOP = 32
+# Each group keeps only its best-scoring neighbouring groups (by margin, at its last scoring) plus
+# the neighbours it gains by merging, which are scored on arrival. A neighbour outside the kept
+# list can only become a group's best partner by changing (then it re-scores the group from its
+# own side) or by the group growing past its kept partners, which its new members' neighbours
+# (appended on every merge) cover. Without the cap a person of tens of thousands of faces would
+# re-score thousands of pending neighbours on every one of its merges: quadratic in its size.
+# On a million synthetic faces keeping 64 gave the same persons as keeping all.
+PARTNERS_KEPT = 64
 _NONE: frozenset[int] = frozenset()  # the one shared empty set (never written to)
 
 
@@ -64,7 +59,7 @@ class _Groups:
         # vectors (its private, reordered copy) are not read again once the groups exist, and a
         # million of them are 0.5 GB.
         self.sums = faces.vectors if faces.vectors.dtype == np.float32 else faces.vectors.astype(np.float32)
-        self.seen = np.full(n, -1, dtype=np.int64)  # scratch for dedupe(); -1 = not marked
+        self.mark = np.full(n, -1, dtype=np.int64)  # scratch for score_neighbours(); -1 = not marked
         self.size = np.ones(n, dtype=np.int64)
         self.best_quality = faces.quality.astype(np.float64).copy()
         self.person = fc.tied.copy()  # the person the group is tied to, or -1
@@ -83,7 +78,6 @@ class _Groups:
             if persons:
                 self.known_as[int(face)] = persons
         self.version = np.zeros(n, dtype=np.int64)  # bumped on every change; -1 once merged away
-        self.cache: dict[int, _PartnerCache] = {}  # large groups' last scoring (see CACHE_GROWTH)
 
     def roots(self, items: np.ndarray) -> np.ndarray:
         """The group of each face (vectorised find with path compression)."""
@@ -95,14 +89,6 @@ class _Groups:
             r = up
         self.parent[items] = r
         return r
-
-    def dedupe(self, items: np.ndarray) -> np.ndarray:
-        """The distinct values of ``items`` in order of first occurrence (no sort: O(len))."""
-        positions = np.arange(len(items))
-        self.seen[items[::-1]] = positions[::-1]  # the last write per value wins: its first position
-        first = self.seen[items] == positions
-        self.seen[items] = -1
-        return items[first]
 
     def compatible(self, a: int, b: int) -> bool:
         """May groups a and b become one person without breaking a constraint?"""
@@ -134,15 +120,7 @@ class _Groups:
                 sets[a] = merged
         self.version[a] += 1
         self.version[b] = -1
-        self.cache.pop(b, None)
         return a
-
-
-@dataclass
-class _PartnerCache:
-    partners: np.ndarray  # the best CACHE_TOP partners at the last full scoring, best first
-    adjacency_length: int  # entries of the group's adjacency then: later ones are new neighbours
-    size: int  # the group's size then
 
 
 def _union(x: AbstractSet[int], y: AbstractSet[int]) -> AbstractSet[int]:
@@ -165,24 +143,6 @@ def _margins(groups: _Groups, a: np.ndarray, b: np.ndarray, params: ClusterParam
     return _clearance(groups, link, a, b, params)
 
 
-def _margins_to(groups: _Groups, x: int, others: np.ndarray, params: ClusterParams) -> np.ndarray:
-    """``_margins`` of group x against each of ``others`` (one matrix-vector product).
-
-    The same arithmetic as ``_clearance`` with x's terms as scalars: this runs once per merge and
-    per re-score, so its fixed cost (a dozen small array operations) is much of the engine's time.
-    """
-    dot = groups.sums[others] @ groups.sums[x]
-    size_x = float(groups.size[x])
-    size_o = groups.size[others].astype(np.float64)
-    link = dot / (size_o * size_x)
-    noise = np.sqrt((1.0 / size_x + (1.0 + 1.0 / size_x) / size_o) / 3.0)
-    threshold = (params.link_similarity - params.evidence_gain) + params.evidence_gain * noise
-    if params.quality_margin:
-        worse = np.minimum(groups.best_quality[others], groups.best_quality[x])
-        threshold += params.quality_margin * np.clip(1.0 - worse / GOOD_QUALITY, 0.0, 1.0)
-    return link - threshold
-
-
 def _clearance(
     groups: _Groups, dot: np.ndarray, a: np.ndarray | np.int64, b: np.ndarray, params: ClusterParams
 ) -> np.ndarray:
@@ -199,19 +159,20 @@ def link_margin(
     ``quality_a``, ``quality_b``) clears its threshold; two groups may merge when this is >= 0.
 
     The threshold starts at ``link_similarity`` for two single faces. It drops for larger groups,
-    whose mean similarity averages many pairs: if each face is its person's mean plus independent
-    noise, the noise in the mean similarity of groups of a and b faces has a standard deviation
-    proportional to sqrt(1/a + 1/b + 1/ab), normalised here to 1 for two single faces; the
-    threshold falls by ``evidence_gain`` times the part of that noise that averaging removed.
-    It rises when the worse of the two groups has no face of good quality (a group is as good as
-    its best face): a tiny or blurred face must look more alike to join.
+    whose mean similarity averages many pairs, by up to ``evidence_gain``; it rises when the worse
+    of the two groups has no face of good quality (a group is as good as its best face): a tiny or
+    blurred face must look more alike to join. See ``scoring.pair_margin``.
     """
-    size_a = np.asarray(size_a, dtype=np.float64)
-    noise = np.sqrt((1.0 / size_a + (1.0 + 1.0 / size_a) / size_b) / 3.0)  # as in _margins_to
-    threshold = (params.link_similarity - params.evidence_gain) + params.evidence_gain * noise
-    worse_quality = np.minimum(quality_a, quality_b)
-    shortfall = np.clip(1.0 - worse_quality / GOOD_QUALITY, 0.0, 1.0)
-    return link - (threshold + params.quality_margin * shortfall)
+    return np.asarray(pair_margin(
+        np.asarray(link, dtype=np.float64), np.asarray(size_a, dtype=np.float64),
+        np.asarray(size_b, dtype=np.float64), np.asarray(quality_a, dtype=np.float64),
+        np.asarray(quality_b, dtype=np.float64), *_rule(params),
+    ))
+
+
+def _rule(params: ClusterParams) -> tuple[float, float, float]:
+    """The merge rule's constants as ``pair_margin`` takes them: floor, gain, quality margin."""
+    return (params.link_similarity - params.evidence_gain, params.evidence_gain, params.quality_margin)
 
 
 def average_link(
@@ -321,27 +282,14 @@ def _push_best_partner(
     x: int,
     params: ClusterParams,
 ) -> None:
-    """Score group x against its neighbouring groups; queue the best compatible one, if any clears."""
-    size = int(groups.size[x])
-    cached = groups.cache.get(x)
-    if cached is not None and size <= cached.size * (1.0 + CACHE_GROWTH):
-        fresh = adjacency[x][cached.adjacency_length :]
-        linked = groups.dedupe(groups.roots(np.concatenate([cached.partners, fresh])))
-        linked = linked[linked != x]
-    else:
-        linked = groups.dedupe(groups.roots(adjacency[x]))
-        linked = linked[linked != x]
-        adjacency[x] = linked
-        groups.cache.pop(x, None)
-        cached = None
-    if len(linked) == 0:
-        return
-    margin = _margins_to(groups, x, linked, params)
-    if cached is None and size >= CACHE_MIN_SIZE:
-        top = np.argsort(-margin, kind="stable")[:CACHE_TOP]
-        groups.cache[x] = _PartnerCache(linked[top], len(linked), size)
-    best = int(np.argmax(margin))  # the first of equal maxima, as the stable sort below
-    if margin[best] < 0:
+    """Score group x against its neighbouring groups; queue the best compatible one, if any clears.
+    x's neighbours become the ones scored, at most ``PARTNERS_KEPT`` (see there)."""
+    linked, margin, best = score_neighbours(
+        x, adjacency[x], groups.parent, groups.mark, groups.sums, groups.size, groups.best_quality,
+        PARTNERS_KEPT, *_rule(params),
+    )
+    adjacency[x] = linked
+    if best < 0 or margin[best] < 0:
         return
     if groups.compatible(x, int(linked[best])):  # the usual case: no sort needed
         candidates = np.array([best])

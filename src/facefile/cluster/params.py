@@ -32,7 +32,7 @@ class ClusterParams:
         look-alike persons (siblings), or they merge. 0 gives plain average linkage.
     ``quality_margin``
         How much more similar a face of quality 0 must be to join a group; it shrinks linearly
-        to nothing at quality 0.5 (see ``agglomerate.GOOD_QUALITY``). A group is as good as its
+        to nothing at quality 0.5 (see ``scoring.GOOD_QUALITY``). A group is as good as its
         best face.
     ``neighbors``
         Each face is compared with its ``neighbors`` most similar faces only (a sparse graph, so
