@@ -4,7 +4,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from facefile.library import Library, incremental
+from facefile.library import Library, incremental, person_sums
 from facefile.library.vector_cache import load_vectors, save_vectors
 
 from .conftest import MODEL, face_of, identity_centres, photo
@@ -100,6 +100,65 @@ def test_forget_leaves_no_copy_in_the_cache(lib: Library, small_threshold: None)
     cache = lib.folder / "cache"
     cache_bytes = b"".join(p.read_bytes() for p in cache.iterdir()) if cache.exists() else b""
     assert not any(e in cache_bytes for e in erased)
+
+
+def _stored_sums(lib: Library) -> dict[int, tuple[int, np.ndarray]]:
+    return {p: (n, np.frombuffer(v, np.float64)) for p, n, v in
+            lib.conn.execute("SELECT person_id, faces, vector FROM person_sums WHERE model_id = ?", (MODEL,))}
+
+
+def _recomputed(lib: Library, person: int) -> np.ndarray:
+    rows = [np.frombuffer(r[0], np.float32) for r in lib.conn.execute(
+        "SELECT f.embedding FROM faces f JOIN assignments a ON a.face_id = f.id WHERE a.person_id = ?", (person,))]
+    X = np.array(rows, dtype=np.float64)
+    return (X / np.linalg.norm(X, axis=1, keepdims=True)).sum(axis=0)
+
+
+def test_person_sums_stay_equal_to_the_persons_faces(lib: Library, small_threshold: None) -> None:
+    rng = np.random.default_rng(8)
+    centres = identity_centres(10, seed=10)
+    _build(lib, centres, 12, rng)
+    sizes = dict(lib.conn.execute("SELECT person_id, COUNT(*) FROM assignments GROUP BY person_id"))
+    assert set(_stored_sums(lib)) == set(sizes)  # the full run stored every person's
+    lib.writer(MODEL).store([photo(f"n/{j}.jpg", [face_of(centres[j], rng)]) for j in range(3)])
+    report = lib.update_persons(MODEL)
+    assert report.mode == "incremental" and report.joined == 3
+    stored = _stored_sums(lib)
+    sizes = dict(lib.conn.execute("SELECT person_id, COUNT(*) FROM assignments GROUP BY person_id"))
+    assert set(stored) == set(sizes)  # those the new faces joined were updated, not dropped
+    for person, (faces, vector) in stored.items():
+        assert faces == sizes[person]
+        np.testing.assert_allclose(vector, _recomputed(lib, person), atol=1e-5)
+    # Any change to a person's faces drops its stored sum, whoever makes it.
+    person = next(iter(stored))
+    face = lib.conn.execute("SELECT face_id FROM assignments WHERE person_id = ? LIMIT 1", (person,)).fetchone()[0]
+    with lib.conn:
+        lib.conn.execute("DELETE FROM assignments WHERE face_id = ?", (face,))
+    assert person not in _stored_sums(lib)
+    other = next(p for p in stored if p != person)
+    with lib.conn:
+        lib.conn.execute("INSERT INTO assignments(face_id, person_id, provenance, updated_at) "
+                         "VALUES (?, ?, 'confirmed', 'now')", (face, other))
+    assert other not in _stored_sums(lib)
+    # load() recomputes what is missing, from the cache, and stores it.
+    cache = load_vectors(lib.conn, lib.folder, MODEL)
+    assert cache is not None
+    with lib.conn:
+        loaded = person_sums.load(lib.conn, cache, MODEL, [person, other])
+    np.testing.assert_allclose(loaded.sums[1], _recomputed(lib, other), atol=1e-5)
+    assert loaded.sizes.tolist() == [sizes[person] - 1, sizes[other] + 1]
+    assert {person, other} <= set(_stored_sums(lib))
+
+
+def test_erasing_a_person_erases_its_sum(lib: Library, small_threshold: None) -> None:
+    rng = np.random.default_rng(9)
+    centres = identity_centres(10, seed=11)
+    _build(lib, centres, 12, rng)
+    lib.writer(MODEL).store([photo("n/0.jpg", [face_of(centres[0], rng)])])
+    lib.update_persons(MODEL)
+    person = next(iter(_stored_sums(lib)))
+    lib.forget(person)
+    assert person not in _stored_sums(lib)
 
 
 def _unit_rows(n: int, d: int, seed: int) -> np.ndarray:

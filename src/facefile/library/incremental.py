@@ -26,12 +26,14 @@ from threadpoolctl import threadpool_limits  # type: ignore[import-untyped]
 
 from ..cluster import ClusterParams, cluster_faces
 from ..cluster.agglomerate import link_margin
+from . import person_sums
 from .db import get_meta, now, set_meta
 from .ingest import is_dirty, mark_dirty, transaction
 from .persons import drop_empty_persons, new_person, photo_key, recluster
 from .vector_cache import CachedVectors, load_vectors
 
-__all__ = ["INCREMENTAL_MIN_FACES", "UpdateReport", "record_full_run", "recorded_params", "update_persons"]
+__all__ = ["INCREMENTAL_MIN_FACES", "UpdateReport", "prepare_updates", "record_full_run", "recorded_params",
+           "update_persons"]
 
 INCREMENTAL_MIN_FACES = 50_000
 INCREMENTAL_MAX_SHARE = 0.05  # of the library placed incrementally before the next full run
@@ -96,6 +98,23 @@ def update_persons(conn: sqlite3.Connection, folder: Path, model_id: str, *, for
     return report
 
 
+def prepare_updates(conn: sqlite3.Connection, folder: Path, model_id: str) -> None:
+    """After a full re-cluster of a library large enough for incremental updates: store every
+    person's sum (``person_sums``), which the re-cluster dropped, so that the first updates do not
+    read the largest persons' faces (a second on a million faces)."""
+    total, = conn.execute("SELECT COUNT(*) FROM faces WHERE model_id = ?", (model_id,)).fetchone()
+    if total < INCREMENTAL_MIN_FACES:
+        return
+    cache = load_vectors(conn, folder, model_id)
+    if cache is None:
+        return
+    with transaction(conn):
+        persons = [r[0] for r in conn.execute(
+            "SELECT DISTINCT a.person_id FROM assignments a JOIN faces f ON f.id = a.face_id WHERE f.model_id = ? "
+            "ORDER BY a.person_id", (model_id,))]
+        person_sums.load(conn, cache, model_id, persons)
+
+
 def _full(conn: sqlite3.Connection, folder: Path, model_id: str) -> UpdateReport:
     recluster(conn, model_id, folder=folder)
     return UpdateReport("full")
@@ -131,11 +150,6 @@ def _place_new_faces(
         new_set = set(new_ids.tolist())
         old_loose = [int(f) for f in np.unique(nbrs[left][near[left]]) if int(f) not in person_of and int(f) not in new_set]
         made = _group_leftovers(conn, cache, new_ids[left], old_loose, params)
-    stamp = now()
-    conn.executemany(
-        "INSERT INTO assignments(face_id, person_id, provenance, updated_at) VALUES (?, ?, 'auto', ?)",
-        [(face, person, stamp) for face, person in joined.items()],
-    )
     return UpdateReport("incremental", len(new_ids), len(joined), made)
 
 
@@ -154,38 +168,13 @@ def _join_existing(
     new_photo: np.ndarray, new_quality: np.ndarray, nbrs: np.ndarray, near: np.ndarray, person_of: dict[int, int],
     candidates: list[int], params: ClusterParams,
 ) -> dict[int, int]:
-    """New face id -> existing person it joins: best margin first, one face per photo per person."""
+    """New face id -> existing person it joins: best margin first, one face per photo per person.
+    Inserts the assignments and keeps the persons' stored sums up to date."""
     if not candidates:
         return {}
     index = {p: i for i, p in enumerate(candidates)}
-    sums = np.zeros((len(candidates), X.shape[1]), dtype=np.float64)
-    sizes = np.zeros(len(candidates), dtype=np.float64)
-    best_quality = np.zeros(len(candidates), dtype=np.float64)
-    photos: list[set[int]] = [set() for _ in candidates]
-    for start in range(0, len(candidates), 900):
-        chunk = candidates[start : start + 900]
-        marks = ",".join("?" * len(chunk))
-        rows = conn.execute(
-            f"SELECT a.face_id, a.person_id, f.quality, {photo_key('f')} "
-            f"FROM assignments a JOIN faces f ON f.id = a.face_id WHERE a.person_id IN ({marks}) AND f.model_id = ? "
-            "ORDER BY a.person_id, a.face_id",
-            [*chunk, model_id],
-        ).fetchall()
-        if not rows:
-            continue
-        faces = np.fromiter((r[0] for r in rows), np.int64, len(rows))
-        slot = np.fromiter((index[r[1]] for r in rows), np.int64, len(rows))
-        quality = np.fromiter((r[2] for r in rows), np.float64, len(rows))
-        vectors = cache.get(faces)
-        vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
-        # Rows come grouped by person: one reduction per person (np.add.at is far slower).
-        starts = np.flatnonzero(np.r_[True, slot[1:] != slot[:-1]])
-        owners = slot[starts]
-        sums[owners] = np.add.reduceat(vectors.astype(np.float64), starts, axis=0)
-        sizes[owners] = np.diff(np.r_[starts, len(slot)])
-        best_quality[owners] = np.maximum.reduceat(quality, starts)
-        for (_, _, _, photo), s in zip(rows, slot.tolist(), strict=True):
-            photos[s].add(int(photo))
+    known = person_sums.load(conn, cache, model_id, candidates)
+    in_photo = person_sums.persons_in_photos(conn, new_photo)
     # Every (new face, candidate person of one of its neighbours) pair, scored.
     pairs = sorted({(i, index[person_of[int(f)]]) for i, j in zip(*np.nonzero(near), strict=True)
                     for f in (nbrs[i, j],) if int(f) in person_of})
@@ -193,20 +182,32 @@ def _join_existing(
         return {}
     face_i = np.array([p[0] for p in pairs], dtype=np.int64)
     slot = np.array([p[1] for p in pairs], dtype=np.int64)
-    live = sizes[slot] > 0
+    live = known.sizes[slot] > 0
     face_i, slot = face_i[live], slot[live]
-    link = (sums[slot] * X[face_i]).sum(axis=1) / sizes[slot]
+    link = (known.sums[slot] * X[face_i]).sum(axis=1) / known.sizes[slot]
     quality = np.where(np.isnan(new_quality[face_i]), 1.0, new_quality[face_i])
-    margin = link_margin(link, np.ones(len(slot)), sizes[slot], quality, best_quality[slot], params)
+    margin = link_margin(link, np.ones(len(slot)), known.sizes[slot], quality, known.best_quality[slot], params)
     order = np.lexsort((slot, new_ids[face_i], -margin))
     joined: dict[int, int] = {}
+    joined_row: list[int] = []
+    joined_slot: list[int] = []
     for k in order[margin[order] >= 0]:
-        face, s = int(new_ids[face_i[k]]), int(slot[k])
-        photo = int(new_photo[face_i[k]])
-        if face in joined or photo in photos[s]:
+        i, s = int(face_i[k]), int(slot[k])
+        face, photo = int(new_ids[i]), int(new_photo[i])
+        taken = in_photo.setdefault(photo, set()) if photo >= 0 else set()
+        if face in joined or candidates[s] in taken:
             continue
         joined[face] = candidates[s]
-        photos[s].add(photo)
+        taken.add(candidates[s])
+        joined_row.append(i)
+        joined_slot.append(s)
+    stamp = now()
+    conn.executemany(
+        "INSERT INTO assignments(face_id, person_id, provenance, updated_at) VALUES (?, ?, 'auto', ?)",
+        [(face, person, stamp) for face, person in joined.items()],
+    )
+    rows = np.array(joined_row, dtype=np.int64)
+    person_sums.add_faces(conn, model_id, known, np.array(joined_slot, dtype=np.int64), X[rows], new_quality[rows])
     return joined
 
 

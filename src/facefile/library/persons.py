@@ -69,9 +69,14 @@ def recluster(
         with transaction(conn):
             if _data_version(conn) == version:
                 _apply(conn, model_id, *plan)
-                return _person_count(conn)
-    with transaction(conn):
-        _apply(conn, model_id, *_plan(conn, model_id, params, folder))
+                break
+    else:
+        with transaction(conn):
+            _apply(conn, model_id, *_plan(conn, model_id, params, folder))
+    if folder is not None:
+        from .incremental import prepare_updates  # incremental builds on this module
+
+        prepare_updates(conn, folder, model_id)
     return _person_count(conn)
 
 

@@ -1,0 +1,127 @@
+"""Each person's sum of face embeddings, kept in the library so that new faces can be placed
+without reading the persons' faces.
+
+The average link of a face with a person is its dot product with the person's sum divided by the
+person's size; on a million-face library the largest person has tens of thousands of faces, and
+reading them all for each update of a hundred faces took most of a second. The sums live in the
+``person_sums`` table (schema 0005): a cache of ``assignments`` whose rows the database's own
+triggers delete whenever a person gains or loses a face, whoever changes it (a scan, a user's
+move, an erasure). ``load`` recomputes the missing ones; ``add_faces`` updates the sums of persons
+that just gained faces, in the same transaction.
+"""
+from __future__ import annotations
+
+import sqlite3
+from dataclasses import dataclass
+
+import numpy as np
+
+from .persons import photo_key
+from .vector_cache import CachedVectors
+
+__all__ = ["PersonSums", "add_faces", "load", "persons_in_photos"]
+
+_CHUNK = 900  # SQLite's default limit on bound parameters is 999
+
+
+@dataclass
+class PersonSums:
+    """Sums, sizes and best face quality of some persons (rows in the order of ``persons``)."""
+
+    persons: list[int]
+    sums: np.ndarray  # (k, d) float64
+    sizes: np.ndarray  # (k,) float64: faces of the model in each person (0: none)
+    best_quality: np.ndarray  # (k,) float64
+
+
+def _quality(values: list[float | None]) -> np.ndarray:
+    """Face qualities with unknown (NULL) as 1, as the engine reads them."""
+    q = np.array(values, dtype=np.float64)
+    return np.where(np.isnan(q), 1.0, q)
+
+
+def load(conn: sqlite3.Connection, cache: CachedVectors, model_id: str, persons: list[int]) -> PersonSums:
+    """The sums of ``persons`` (faces of ``model_id``); missing ones are computed and stored."""
+    dim = cache.vectors.shape[1]
+    index = {p: i for i, p in enumerate(persons)}
+    out = PersonSums(list(persons), np.zeros((len(persons), dim)), np.zeros(len(persons)), np.zeros(len(persons)))
+    found: set[int] = set()
+    for start in range(0, len(persons), _CHUNK):
+        chunk = persons[start : start + _CHUNK]
+        marks = ",".join("?" * len(chunk))
+        for person, faces, best, vector in conn.execute(
+            f"SELECT person_id, faces, best_quality, vector FROM person_sums WHERE model_id = ? AND person_id IN ({marks})",
+            [model_id, *chunk],
+        ):
+            i = index[person]
+            out.sums[i] = np.frombuffer(vector, dtype=np.float64)
+            out.sizes[i], out.best_quality[i] = faces, best
+            found.add(person)
+    missing = [p for p in persons if p not in found]
+    for start in range(0, len(missing), _CHUNK):
+        _compute(conn, cache, model_id, missing[start : start + _CHUNK], index, out)
+    return out
+
+
+def _compute(
+    conn: sqlite3.Connection, cache: CachedVectors, model_id: str, persons: list[int], index: dict[int, int],
+    out: PersonSums,
+) -> None:
+    """Sum the faces of ``persons`` (at most _CHUNK) from the vector cache; store the sums."""
+    marks = ",".join("?" * len(persons))
+    rows = conn.execute(
+        f"SELECT a.face_id, a.person_id, f.quality FROM assignments a JOIN faces f ON f.id = a.face_id "
+        f"WHERE a.person_id IN ({marks}) AND f.model_id = ? ORDER BY a.person_id, a.face_id",
+        [*persons, model_id],
+    ).fetchall()
+    if rows:
+        faces = np.fromiter((r[0] for r in rows), np.int64, len(rows))
+        slot = np.fromiter((index[r[1]] for r in rows), np.int64, len(rows))
+        vectors = cache.get(faces).astype(np.float64)
+        vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+        # Rows come grouped by person: one reduction per person (np.add.at is far slower).
+        starts = np.flatnonzero(np.r_[True, slot[1:] != slot[:-1]])
+        owners = slot[starts]
+        out.sums[owners] = np.add.reduceat(vectors, starts, axis=0)
+        out.sizes[owners] = np.diff(np.r_[starts, len(slot)])
+        out.best_quality[owners] = np.maximum.reduceat(_quality([r[2] for r in rows]), starts)
+    _store(conn, model_id, out, [index[p] for p in persons])
+
+
+def _store(conn: sqlite3.Connection, model_id: str, sums: PersonSums, rows: list[int]) -> None:
+    conn.executemany(
+        "INSERT OR REPLACE INTO person_sums(person_id, model_id, faces, best_quality, vector) VALUES (?, ?, ?, ?, ?)",
+        [(sums.persons[i], model_id, int(sums.sizes[i]), float(sums.best_quality[i]),
+          np.ascontiguousarray(sums.sums[i], dtype=np.float64).tobytes()) for i in rows],
+    )
+
+
+def add_faces(
+    conn: sqlite3.Connection, model_id: str, sums: PersonSums, rows: np.ndarray, vectors: np.ndarray,
+    quality: np.ndarray,
+) -> None:
+    """After faces were assigned (in the caller's transaction, after their INSERTs, whose triggers
+    dropped the stored sums): face k joined the person in row ``rows[k]`` of ``sums``, with
+    L2-normalised ``vectors[k]``; store the updated sums."""
+    if not len(rows):
+        return
+    np.add.at(sums.sums, rows, vectors.astype(np.float64))
+    np.add.at(sums.sizes, rows, 1.0)
+    np.maximum.at(sums.best_quality, rows, np.where(np.isnan(quality), 1.0, quality))
+    _store(conn, model_id, sums, sorted(set(rows.tolist())))
+
+
+def persons_in_photos(conn: sqlite3.Connection, photos: np.ndarray) -> dict[int, set[int]]:
+    """Photo key (``persons.photo_key``) -> persons that already hold a face of that photo."""
+    out: dict[int, set[int]] = {}
+    keys = sorted({int(p) for p in photos if p >= 0})  # video tracks (< 0) are photos of their own
+    for start in range(0, len(keys), _CHUNK):
+        chunk = keys[start : start + _CHUNK]
+        marks = ",".join("?" * len(chunk))
+        for photo, person in conn.execute(
+            f"SELECT {photo_key('f')}, a.person_id FROM faces f JOIN assignments a ON a.face_id = f.id "
+            f"WHERE f.image_id IN ({marks})",
+            chunk,
+        ):
+            out.setdefault(int(photo), set()).add(int(person))
+    return out
