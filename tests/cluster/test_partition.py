@@ -28,7 +28,7 @@ def test_partitioned_matches_the_whole_run() -> None:
     assert len(np.unique(parted.part)) == 6 and parted.part_sizes.sum() == len(X)
     # Persons split by a boundary are joined in the merge: some identity spans two parts.
     spans = [len(np.unique(parted.part[truth == k])) for k in range(120)]
-    assert max(spans) > 1 and parted.boundary_pairs > 0
+    assert max(spans) > 1 and parted.boundary_pairs > 0 and 0 < parted.boundary_faces < len(X)
 
 
 def test_parts_never_put_two_faces_of_a_photo_together() -> None:

@@ -187,7 +187,8 @@ def run(data: Path, *, faces: int = 1_000_000, identities: int | None = None, pa
         f"p95 {p95:.3f} s; {placed_right / (ADD_RUNS * ADD_FACES):.1%} placed with their identity's person |",
         f"| open the library | {open_s:.3f} s |",
         f"| on disk | {disk / 2**30:.2f} GiB, {bytes_per_face:.0f} bytes per face |",
-        f"| partitioned clustering, {parts} parts ({part.boundary_pairs:,} boundary pairs) | {part_s:.0f} s, "
+        f"| partitioned clustering, {parts} parts ({part.boundary_faces:,} boundary faces, {part.boundary_pairs:,} "
+        f"pairs in the merging step) | {part_s:.0f} s, "
         f"BCubed F {part_f:.4f} vs {full_f:.4f} unpartitioned |",
         "",
         f"faces={n} recluster_s={full['seconds']:.1f} peak_rss_gb={full['peak_rss_gb']:.2f} "
