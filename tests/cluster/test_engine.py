@@ -1,6 +1,8 @@
 """cluster_faces: planted persons come back, and every user decision and photo rule holds."""
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 import pytest
 
@@ -244,3 +246,41 @@ def test_a_pair_alone_links_at_a_lower_similarity_than_among_many_strangers() ->
     X[1, :2] = 0.40, np.sqrt(1 - 0.40**2)  # a chance look-alike among 10,000 faces, not among 2
     assert cluster_faces(X, np.arange(2)).labels.tolist() == [0, 0]
     assert cluster_faces(X, np.arange(2), params=FIXED).labels.tolist() == [-1, -1]
+
+
+def _two_sided_person(rng: np.random.Generator, per_side: int = 30) -> np.ndarray:
+    """A person photographed two ways (say with and without a mask): faces of one side are only
+    ~0.42 alike, of different sides ~0.30, yet the sides' centroids agree (cosine ~0.7)."""
+    d = 128
+    centre = rng.standard_normal(d)
+    centre /= np.linalg.norm(centre)
+    faces = []
+    for _side in range(2):
+        offset = rng.standard_normal(d)
+        offset -= offset @ centre * centre
+        offset /= np.linalg.norm(offset)
+        for _ in range(per_side):
+            noise = rng.standard_normal(d)
+            noise -= noise @ centre * centre
+            noise /= np.linalg.norm(noise)
+            faces.append(np.sqrt(0.3) * centre + np.sqrt(0.1) * offset + np.sqrt(0.6) * noise)
+    X = np.array(faces)
+    return (X / np.linalg.norm(X, axis=1, keepdims=True)).astype(np.float32)
+
+
+def test_groups_whose_centroids_agree_merge_in_the_second_phase() -> None:
+    rng = np.random.default_rng(0)
+    strangers = rng.standard_normal((200, 128))
+    strangers /= np.linalg.norm(strangers, axis=1, keepdims=True)
+    X = np.vstack([_two_sided_person(rng), _two_sided_person(rng), strangers.astype(np.float32)])
+    truth = np.r_[np.repeat([0, 1], 60), np.arange(2, 202)]
+    photos = np.arange(len(X))
+    off = cluster_faces(X, photos, params=replace(ClusterParams(), centroid_similarity=1.0)).labels
+    assert len(np.unique(off[:60])) >= 2 and len(np.unique(off[60:120])) >= 2  # average linkage alone: split
+    on = cluster_faces(X, photos, params=ClusterParams()).labels
+    assert same_partition(on, np.where(truth < 2, truth, -1))
+    # A cannot-link still holds: one photo with a face of each side keeps them apart.
+    photos = photos.copy()
+    photos[30] = photos[0]
+    split = cluster_faces(X, photos, params=ClusterParams()).labels
+    assert split[0] != split[30] and len(np.unique(split[:60])) == 2
