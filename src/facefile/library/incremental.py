@@ -109,10 +109,11 @@ def prepare_updates(conn: sqlite3.Connection, folder: Path, model_id: str) -> No
     if cache is None:
         return
     with transaction(conn):
-        persons = [r[0] for r in conn.execute(
-            "SELECT DISTINCT a.person_id FROM assignments a JOIN faces f ON f.id = a.face_id WHERE f.model_id = ? "
-            "ORDER BY a.person_id", (model_id,))]
-        person_sums.load(conn, cache, model_id, persons)
+        rows = conn.execute("SELECT id, quality FROM faces WHERE model_id = ? ORDER BY id", (model_id,)).fetchall()
+        ids = np.fromiter((r[0] for r in rows), np.int64, len(rows))
+        quality = np.array([r[1] for r in rows], dtype=np.float64)
+        del rows
+        person_sums.store_all(conn, cache, model_id, ids, quality)
 
 
 def _full(conn: sqlite3.Connection, folder: Path, model_id: str) -> UpdateReport:

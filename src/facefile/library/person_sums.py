@@ -19,7 +19,7 @@ import numpy as np
 from .persons import photo_key
 from .vector_cache import CachedVectors
 
-__all__ = ["PersonSums", "add_faces", "load", "persons_in_photos"]
+__all__ = ["PersonSums", "add_faces", "load", "persons_in_photos", "store_all"]
 
 _CHUNK = 900  # SQLite's default limit on bound parameters is 999
 
@@ -61,6 +61,38 @@ def load(conn: sqlite3.Connection, cache: CachedVectors, model_id: str, persons:
     for start in range(0, len(missing), _CHUNK):
         _compute(conn, cache, model_id, missing[start : start + _CHUNK], index, out)
     return out
+
+
+def store_all(
+    conn: sqlite3.Connection, cache: CachedVectors, model_id: str, face_ids: np.ndarray, quality: np.ndarray
+) -> None:
+    """Compute and store the sum of every person with faces of ``model_id`` in one pass over the
+    vector cache (after a full re-cluster, which dropped them all). ``face_ids``: the model's
+    faces, ascending, with their ``quality`` (NaN unknown)."""
+    rows = conn.execute("SELECT face_id, person_id FROM assignments ORDER BY face_id").fetchall()
+    assigned = np.fromiter((r[0] for r in rows), np.int64, len(rows))
+    person_of = np.fromiter((r[1] for r in rows), np.int64, len(rows))
+    del rows
+    ours = np.isin(assigned, face_ids, assume_unique=True)
+    assigned, person_of = assigned[ours], person_of[ours]
+    if not len(assigned):
+        return
+    face_quality = np.where(np.isnan(quality), 1.0, quality)[np.searchsorted(face_ids, assigned)]
+    order = np.argsort(person_of, kind="stable")
+    assigned, person_of, face_quality = assigned[order], person_of[order], face_quality[order]
+    starts = np.flatnonzero(np.r_[True, person_of[1:] != person_of[:-1]])
+    persons = person_of[starts].tolist()
+    out = PersonSums(persons, np.zeros((len(persons), cache.vectors.shape[1])), np.diff(np.r_[starts, len(order)]),
+                     np.maximum.reduceat(face_quality, starts))
+    step = 65_536  # persons' faces summed a block of faces at a time: bounded memory
+    for begin in range(0, len(assigned), step):
+        block = slice(begin, begin + step)
+        vectors = cache.get(assigned[block]).astype(np.float64)
+        vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+        owner = np.searchsorted(starts, np.arange(begin, begin + len(vectors)), side="right") - 1
+        first = np.flatnonzero(np.r_[True, owner[1:] != owner[:-1]])
+        out.sums[owner[first]] += np.add.reduceat(vectors, first, axis=0)
+    _store(conn, model_id, out, list(range(len(persons))))
 
 
 def _compute(
