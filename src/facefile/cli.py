@@ -445,7 +445,10 @@ def bench_quality(data: Path, sets: tuple[str, ...], backend: str, workers: int 
 
     with RichProgress(console) as progress:
         for block in run(data, sets or None, backend=backend, workers=workers, progress=progress):
-            progress.progress.console.print(block, markup=False, highlight=False, soft_wrap=True)
+            if sys.stdout.isatty():  # the same terminal as the bars: shown above them
+                progress.progress.console.print(block, markup=False, highlight=False, soft_wrap=True)
+            else:  # a pipe or a file: the report goes to stdout for scripts, the bars stay on stderr
+                click.echo(block)
 
 
 # Commands of other concerns register themselves on `main` (kept out of this file to stay small).

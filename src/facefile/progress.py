@@ -24,6 +24,8 @@ class RichProgress:
             SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
             TimeElapsedColumn(), TextColumn("ETA"), TimeRemainingColumn(),
             console=console, disable=not enabled, transient=False,
+            # stdout stays stdout (a report piped to a script), whatever terminal shows the bars
+            redirect_stdout=False,
         )
         self.task: TaskID | None = None
 
