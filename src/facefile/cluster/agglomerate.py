@@ -13,13 +13,16 @@ from __future__ import annotations
 import heapq
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from .constraints import FaceConstraints
 from .graph import _BLOCK_ELEMENTS, pair_similarity, unique_keys
 from .params import ClusterParams
-from .scoring import pair_margin, score_neighbours
+
+if TYPE_CHECKING:
+    from types import ModuleType
 
 __all__ = ["Faces", "average_link", "link_margin"]
 
@@ -165,11 +168,19 @@ def link_margin(
     of the two groups has no face of good quality (a group is as good as its best face): a tiny or
     blurred face must look more alike to join. See ``scoring.pair_margin``.
     """
-    return np.asarray(pair_margin(
+    return np.asarray(_scoring().pair_margin(
         np.asarray(link, dtype=np.float64), np.asarray(size_a, dtype=np.float64),
         np.asarray(size_b, dtype=np.float64), np.asarray(quality_a, dtype=np.float64),
         np.asarray(quality_b, dtype=np.float64), *_rule(params),
     ))
+
+
+def _scoring() -> ModuleType:
+    """The compiled kernels, imported on first use: loading numba takes half a second, which
+    every scan worker process (they import this package, never cluster) would pay at start."""
+    from . import scoring
+
+    return scoring
 
 
 def _rule(params: ClusterParams) -> tuple[float, float, float]:
@@ -380,7 +391,7 @@ def _push_best_partner(
 ) -> None:
     """Score group x against its neighbouring groups; queue the best compatible one, if any clears.
     x's neighbours become the ones scored, at most ``PARTNERS_KEPT`` (see there)."""
-    linked, margin, best = score_neighbours(
+    linked, margin, best = _scoring().score_neighbours(
         x, adjacency[x], groups.parent, groups.mark, groups.sums, groups.size, groups.best_quality,
         PARTNERS_KEPT, *_rule(params),
     )
