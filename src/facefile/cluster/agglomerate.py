@@ -10,7 +10,6 @@ A second phase then joins groups whose centroids agree (``ClusterParams.centroid
 """
 from __future__ import annotations
 
-import heapq
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -126,6 +125,28 @@ class _Groups:
         self.version[a] += 1
         self.version[b] = -1
         return a
+
+
+class _Heap:
+    """The merge loop's queue of (-margin, x, y, version of x, version of y), smallest first, as
+    heapq would keep those tuples; its pushes and pops are compiled (``scoring.heap_push``)."""
+
+    def __init__(self, capacity: int) -> None:
+        self.keys = np.empty(max(16, capacity), dtype=np.float64)
+        self.items = np.empty((max(16, capacity), 4), dtype=np.int64)
+        self.size = 0
+
+    def push(self, key: float, x: int, y: int, vx: int, vy: int) -> None:
+        if self.size == len(self.keys):
+            self.keys = np.concatenate([self.keys, np.empty_like(self.keys)])
+            self.items = np.concatenate([self.items, np.empty_like(self.items)])
+        self.size = _scoring().heap_push(self.keys, self.items, self.size, key, x, y, vx, vy)
+
+    def pop_live(self, version: np.ndarray) -> tuple[int, int, int, int]:
+        """The best entry whose x has not changed since it was queued: (x, y, vx, vy), x = -1
+        when none is left (entries of changed groups are dropped on the way)."""
+        self.size, x, y, vx, vy = _scoring().heap_pop_live(self.keys, self.items, self.size, version)
+        return x, y, vx, vy
 
 
 def _union(x: AbstractSet[int], y: AbstractSet[int]) -> AbstractSet[int]:
@@ -252,7 +273,7 @@ def average_link(
     # partner has changed since is re-scored when it surfaces. This pops the globally best pair:
     # of any two groups, the one that changed last scored the other in its current state, so some
     # entry always carries a key at least as high as that pair's margin.
-    heap: list[tuple[float, int, int, int, int]] = []
+    heap = _Heap(2 * n)
     margin = _margins(groups, ra, rb, params)
     positive = margin >= 0
     ra, rb, margin = ra[positive].astype(index_type), rb[positive].astype(index_type), margin[positive]
@@ -265,16 +286,17 @@ def average_link(
     for i in first.tolist():
         x, y = int(ends[i]), int(others_[i])
         if groups.compatible(x, y):
-            heap.append((-float(margins[i]), x, y, int(groups.version[x]), int(groups.version[y])))
+            heap.push(-float(margins[i]), x, y, int(groups.version[x]), int(groups.version[y]))
         else:  # a cannot-link with its best partner: look further down its list
             _push_best_partner(heap, groups, adjacency, x, params)
     del ends, others_, margins, first
-    heapq.heapify(heap)
 
-    while heap:
-        _, x, y, vx, vy = heapq.heappop(heap)
-        if groups.version[x] != vx:
-            continue  # x merged since: it is gone, or the merged group has its own entry
+    while True:
+        # Entries of groups x that merged since are skipped: x is gone, or the merged group has
+        # its own entry.
+        x, y, vx, vy = heap.pop_live(groups.version)
+        if x < 0:
+            break
         if groups.version[y] != vy:
             _push_best_partner(heap, groups, adjacency, x, params)  # y changed: re-score x
             continue
@@ -383,7 +405,7 @@ def _first_best(keys: np.ndarray, values: np.ndarray) -> np.ndarray:
 
 
 def _push_best_partner(
-    heap: list[tuple[float, int, int, int, int]],
+    heap: _Heap,
     groups: _Groups,
     adjacency: list[np.ndarray],
     x: int,
@@ -406,5 +428,5 @@ def _push_best_partner(
     for i in candidates:
         y = int(linked[i])
         if groups.compatible(x, y):
-            heapq.heappush(heap, (-float(margin[i]), x, y, int(groups.version[x]), int(groups.version[y])))
+            heap.push(-float(margin[i]), x, y, int(groups.version[x]), int(groups.version[y]))
             return
