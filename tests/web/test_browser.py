@@ -181,7 +181,10 @@ def test_rename_merge_and_move_through_the_pages(page, served: Served) -> None: 
     tab.goto(f"{served.url}/photo/{image_id}")
     tab.locator(f'[data-face-box="{carl_face.id}"]').click()
     assert tab.url.endswith(f"#face-{carl_face.id}")
-    assert tab.evaluate("document.activeElement.closest('li').id") == f"face-{carl_face.id}"
+    # The focus moves in the page's hashchange handler, which runs after the click returns.
+    focused_li = "document.activeElement && document.activeElement.closest('li')"
+    tab.wait_for_function(f"({focused_li}) && ({focused_li}).id === 'face-{carl_face.id}'")
+    assert tab.evaluate(f"({focused_li}).id") == f"face-{carl_face.id}"
     shot(tab, "photo.png")
     tab.keyboard.type(f"Split Person (#{split})")
     tab.click(f"#face-{carl_face.id} button[value=move]")
