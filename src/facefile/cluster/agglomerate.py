@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from .constraints import FaceConstraints
-from .graph import _BLOCK_ELEMENTS, pair_similarity, unique_keys
+from .graph import neighbours_of, pair_similarity, unique_keys
 from .params import ClusterParams
 
 if TYPE_CHECKING:
@@ -357,32 +357,11 @@ def _partners_of(
     centroids: np.ndarray, rows: np.ndarray, floor: float
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Pairs (a < b) of each of ``rows`` with its most similar centroids at or above ``floor``
-    (at most ``CENTROID_NEIGHBOURS`` each), and their cosines; each pair once. Blocked products
-    thresholded at ``floor``: the pairs that clear it are few, so no per-row sort of all of them."""
-    sources: list[np.ndarray] = []
-    targets: list[np.ndarray] = []
-    step = max(1, _BLOCK_ELEMENTS // max(1, len(centroids)))
-    for start in range(0, len(rows), step):
-        block = rows[start : start + step]
-        sims = centroids[block] @ centroids.T
-        sims[np.arange(len(block)), block] = -np.inf
-        hit_row, hit_col = np.nonzero(sims >= floor)
-        counts = np.bincount(hit_row, minlength=len(block))
-        crowded = counts > CENTROID_NEIGHBOURS
-        if crowded.any():  # rare: keep each crowded row's best
-            keep = ~crowded[hit_row]
-            for r in np.flatnonzero(crowded).tolist():
-                best = np.argpartition(-sims[r], CENTROID_NEIGHBOURS - 1)[:CENTROID_NEIGHBOURS]
-                hit_row = np.r_[hit_row[keep], np.full(len(best), r)]
-                hit_col = np.r_[hit_col[keep], best]
-                keep = np.ones(len(hit_row), dtype=bool)
-        sources.append(block[hit_row])
-        targets.append(hit_col)
-    src = np.concatenate(sources) if sources else np.zeros(0, dtype=np.int64)
-    dst = np.concatenate(targets) if targets else np.zeros(0, dtype=np.int64)
-    lo, hi = np.minimum(src, dst).astype(np.int64), np.maximum(src, dst).astype(np.int64)
-    keys = unique_keys(lo * len(centroids) + hi)
-    a, b = np.divmod(keys, len(centroids))
+    (at most ``CENTROID_NEIGHBOURS`` each), and their cosines; each pair once."""
+    src, dst = neighbours_of(centroids, rows, CENTROID_NEIGHBOURS, floor)
+    n = len(centroids)
+    keys = unique_keys(np.minimum(src, dst).astype(np.int64) * n + np.maximum(src, dst))
+    a, b = np.divmod(keys, n)
     return a, b, pair_similarity(centroids, a, b)
 
 

@@ -16,7 +16,7 @@ import importlib.util
 
 import numpy as np
 
-__all__ = ["knn_edges", "pair_similarity", "unique_keys"]
+__all__ = ["knn_edges", "neighbours_of", "pair_similarity", "unique_keys"]
 
 # Similarities of one block of rows against all faces are held at once: about 64 MB of float32.
 _BLOCK_ELEMENTS = 1 << 24
@@ -52,7 +52,7 @@ def knn_edges(
     elif n >= FAISS_MIN_FACES and _faiss_available():
         sources, targets = _neighbours_faiss(X, k, floor)
     else:
-        sources, targets = _neighbours_numpy(X, k, floor)
+        sources, targets = neighbours_of(X, np.arange(n), k, floor)
     # One key per undirected pair, built in place: on a million faces each of these arrays is
     # hundreds of megabytes, so no more of them live at once than needed.
     pairs = np.minimum(sources, targets).astype(np.int64)
@@ -77,16 +77,18 @@ def unique_keys(keys: np.ndarray) -> np.ndarray:
     return keys[keep]
 
 
-def _neighbours_numpy(X: np.ndarray, k: int, floor: float) -> tuple[np.ndarray, np.ndarray]:
-    """Directed (face, neighbour) pairs by blocked matrix products; ties at the k-th value all kept."""
+def neighbours_of(X: np.ndarray, rows: np.ndarray, k: int, floor: float) -> tuple[np.ndarray, np.ndarray]:
+    """Directed (row, neighbour) pairs of the given ``rows`` of ``X`` among all rows: each row's
+    most similar rows at or above ``floor``, at most ``k`` (ties at the k-th value all kept), by
+    blocked matrix products."""
     n = len(X)
-    rows_per_block = max(1, _BLOCK_ELEMENTS // n)
-    sources: list[np.ndarray] = []
-    targets: list[np.ndarray] = []
-    for start in range(0, n, rows_per_block):
-        stop = min(n, start + rows_per_block)
-        sims = X[start:stop] @ X.T
-        sims[np.arange(stop - start), np.arange(start, stop)] = -np.inf  # not one's own neighbour
+    rows_per_block = max(1, _BLOCK_ELEMENTS // max(1, n))
+    sources: list[np.ndarray] = [np.zeros(0, dtype=np.int64)]
+    targets: list[np.ndarray] = [np.zeros(0, dtype=np.int64)]
+    for start in range(0, len(rows), rows_per_block):
+        block = rows[start : start + rows_per_block]
+        sims = X[block] @ X.T
+        sims[np.arange(len(block)), block] = -np.inf  # not one's own neighbour
         above = sims >= floor
         # Rows with more than k faces above the floor keep their k best: the k-th largest value
         # (a partial sort, O(N) per row) becomes that row's floor.
@@ -95,8 +97,8 @@ def _neighbours_numpy(X: np.ndarray, k: int, floor: float) -> tuple[np.ndarray, 
             crowded_sims = sims[crowded]
             kth = np.partition(crowded_sims, n - k, axis=1)[:, n - k]
             above[crowded] = crowded_sims >= kth[:, None]
-        rows, cols = np.nonzero(above)
-        sources.append(rows + start)
+        hit, cols = np.nonzero(above)
+        sources.append(block[hit])
         targets.append(cols)
     return np.concatenate(sources), np.concatenate(targets)
 

@@ -98,21 +98,17 @@ def update_persons(conn: sqlite3.Connection, folder: Path, model_id: str, *, for
     return report
 
 
-def prepare_updates(conn: sqlite3.Connection, folder: Path, model_id: str) -> None:
+def prepare_updates(conn: sqlite3.Connection, folder: Path, model_id: str, ids: np.ndarray, quality: np.ndarray) -> None:
     """After a full re-cluster of a library large enough for incremental updates: store every
     person's sum (``person_sums``), which the re-cluster dropped, so that the first updates do not
-    read the largest persons' faces (a second on a million faces)."""
-    total, = conn.execute("SELECT COUNT(*) FROM faces WHERE model_id = ?", (model_id,)).fetchone()
-    if total < INCREMENTAL_MIN_FACES:
+    read the largest persons' faces (a second on a million faces). ``ids``/``quality``: the faces
+    of ``model_id`` the re-cluster read, ascending."""
+    if len(ids) < INCREMENTAL_MIN_FACES:
         return
     cache = load_vectors(conn, folder, model_id)
     if cache is None:
         return
     with transaction(conn):
-        rows = conn.execute("SELECT id, quality FROM faces WHERE model_id = ? ORDER BY id", (model_id,)).fetchall()
-        ids = np.fromiter((r[0] for r in rows), np.int64, len(rows))
-        quality = np.array([r[1] for r in rows], dtype=np.float64)
-        del rows
         person_sums.store_all(conn, cache, model_id, ids, quality)
 
 

@@ -68,15 +68,16 @@ def recluster(
         plan = _plan(conn, model_id, params, folder)
         with transaction(conn):
             if _data_version(conn) == version:
-                _apply(conn, model_id, *plan)
+                _apply(conn, model_id, *plan[:5])
                 break
     else:
         with transaction(conn):
-            _apply(conn, model_id, *_plan(conn, model_id, params, folder))
+            plan = _plan(conn, model_id, params, folder)
+            _apply(conn, model_id, *plan[:5])
     if folder is not None:
         from .incremental import prepare_updates  # incremental builds on this module
 
-        prepare_updates(conn, folder, model_id)
+        prepare_updates(conn, folder, model_id, plan[0], plan[5])
     return _person_count(conn)
 
 
@@ -90,8 +91,9 @@ def _person_count(conn: sqlite3.Connection) -> int:
 
 def _plan(
     conn: sqlite3.Connection, model_id: str, params: ClusterParams, folder: Path | None
-) -> tuple[np.ndarray, Assignment, dict[int, int], dict[int, int], ClusterParams]:
-    """Read faces and decisions and run the engine: (face ids, result, confirmed, previous, params)."""
+) -> tuple[np.ndarray, Assignment, dict[int, int], dict[int, int], ClusterParams, np.ndarray]:
+    """Read faces and decisions and run the engine: (face ids, result, confirmed, previous, params,
+    the faces' quality); the first five are what ``_apply`` writes."""
     ids, images, quality, embeddings = load_faces(conn, model_id)
     if folder is not None and len(ids):
         save_vectors(folder, model_id, ids, embeddings)
@@ -131,7 +133,7 @@ def _plan(
         previous=previous,
         params=params,
     )
-    return ids, result, confirmed, previous, params
+    return ids, result, confirmed, previous, params, quality
 
 
 def _apply(
