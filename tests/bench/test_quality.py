@@ -79,3 +79,22 @@ def test_small_bench_quality_beats_the_best_baseline(shared_data: Path, tmp_path
         values = fields(block.strip().splitlines()[-1])
         assert float(values["facefile_bcubed_f"]) >= float(values["best_baseline_bcubed_f"]), block
     assert fields(blocks[1].strip().splitlines()[-1])["same_photo_violations"] == "0"
+
+
+def test_ceiling_is_the_best_cut_of_average_linkage() -> None:
+    from scipy.cluster.hierarchy import fcluster, linkage
+    from scipy.spatial.distance import pdist
+
+    from facefile.bench.ceiling import SIMILARITIES, average_link_ceiling
+    from facefile.bench.metrics import bcubed_prf
+
+    faces = synthetic_set("ceiling")
+    ceiling = average_link_ceiling(faces.X, faces.truth)
+    assert len(ceiling.labels) == len(faces.X) and ceiling.similarity in SIMILARITIES
+    assert bcubed_prf(faces.truth, ceiling.labels)[2] == ceiling.bcubed_f
+    tree = linkage(pdist(faces.X.astype(np.float64), "cosine"), "average")
+    cuts = [bcubed_prf(faces.truth, fcluster(tree, 1 - s, "distance"))[2] for s in SIMILARITIES[::3]]
+    assert max(cuts) <= ceiling.bcubed_f + 1e-9 and min(cuts) < ceiling.bcubed_f
+    # Told the truth of a single grouping, it finds it exactly.
+    one = average_link_ceiling(faces.X, np.zeros(len(faces.X), int))
+    assert one.bcubed_f == 1.0 and len(set(one.labels.tolist())) == 1
