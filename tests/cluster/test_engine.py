@@ -284,3 +284,47 @@ def test_groups_whose_centroids_agree_merge_in_the_second_phase() -> None:
     photos[30] = photos[0]
     split = cluster_faces(X, photos, params=ClusterParams()).labels
     assert split[0] != split[30] and len(np.unique(split[:60])) == 2
+
+
+def _person_with_stragglers(rng: np.random.Generator, main: int = 40) -> tuple[np.ndarray, int]:
+    """A person's ``main`` faces ~0.42 alike, three stragglers (masked, say) ~0.33 alike to them,
+    ~0.26 to each other, and a stranger ~0.16 alike to them: too little for average linkage to take
+    any of them in. Returns the faces and the stranger's row (the last)."""
+    d = 128
+    centre = rng.standard_normal(d)
+    centre /= np.linalg.norm(centre)
+
+    def around(weight: float) -> np.ndarray:
+        noise = rng.standard_normal(d)
+        noise -= noise @ centre * centre
+        noise /= np.linalg.norm(noise)
+        return np.sqrt(weight) * centre + np.sqrt(1 - weight) * noise
+
+    faces = [around(0.42) for _ in range(main)] + [around(0.26) for _ in range(3)] + [around(0.06)]
+    return np.array(faces, dtype=np.float32), main + 3
+
+
+def test_small_groups_join_the_person_their_nearest_faces_are_in() -> None:
+    rng = np.random.default_rng(3)
+    person, stranger = _person_with_stragglers(rng)
+    others = rng.standard_normal((150, 128)).astype(np.float32)
+    others /= np.linalg.norm(others, axis=1, keepdims=True)
+    X = np.vstack([person, others])
+    photos = np.arange(len(X))
+    stragglers = [40, 41, 42]
+    off = cluster_faces(X, photos, params=replace(ClusterParams(), fragment_size=0)).labels
+    assert (off[stragglers] == -1).all() and len(np.unique(off[:40])) == 1
+    on = cluster_faces(X, photos).labels
+    assert (on[stragglers] == on[0]).all()
+    assert on[stranger] == -1  # its nearest faces are the person's too, but it is too unlike them
+    assert (on[44:] == -1).all()
+    # A cannot-link holds: a straggler in one photo with a face of the person stays out.
+    photos = photos.copy()
+    photos[41] = photos[5]
+    held = cluster_faces(X, photos).labels
+    assert held[41] == -1 and held[40] == held[0]
+    # A face of poor quality waits for review rather than being voted in.
+    quality = np.ones(len(X))
+    quality[42] = 0.1
+    poor = cluster_faces(X, np.arange(len(X)), quality=quality).labels
+    assert poor[42] == -1 and poor[40] == poor[0]

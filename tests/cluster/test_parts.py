@@ -30,6 +30,10 @@ def test_params_for_each_embedder() -> None:
         {"neighbors": 0},
         {"neighbors": 2.5},
         {"min_person_size": True},
+        {"fragment_size": -1},
+        {"neighbour_share": 0.0},
+        {"cohesion_ratio": float("inf")},
+        {"impostor_mean": 1.0},
     ],
 )
 def test_params_are_validated(kwargs: dict) -> None:
@@ -63,6 +67,28 @@ def test_faiss_finds_the_same_graph(monkeypatch: pytest.MonkeyPatch) -> None:
     faiss_edges = knn_edges(X, 6, 0.2)
     for ours, theirs in zip(numpy_edges, faiss_edges, strict=True):
         assert np.array_equal(ours, theirs)
+
+
+@pytest.mark.parametrize("search", ["numpy", "faiss", "ivf"])
+def test_nearest_faces_whatever_their_similarity(search: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    from facefile.cluster import graph
+
+    X, _ = people([6, 4, 3] + [1] * 12, seed=23, noise=0.3)
+    if search != "numpy":
+        pytest.importorskip("faiss")
+        monkeypatch.setattr(graph, "FAISS_MIN_FACES", 0)
+        # An inverted file of one cell searches everything: exact, by the approximate path.
+        monkeypatch.setattr(graph, "IVF_MIN_FACES", 0 if search == "ivf" else 10**9)
+        monkeypatch.setattr(graph, "IVF_FACES_PER_CELL", 10**6)
+        monkeypatch.setattr(graph, "IVF_TRAIN_PER_CELL", 1)
+    nearest = np.empty((len(X), 3), dtype=np.int32)
+    knn_edges(X, 5, floor=0.99, nearest=nearest)  # the floor leaves no edge, not the nearest
+    S = X.astype(np.float64) @ X.T.astype(np.float64)
+    np.fill_diagonal(S, -np.inf)
+    for i in range(len(X)):
+        assert set(nearest[i].tolist()) == set(np.argsort(-S[i])[:3].tolist())
+    with pytest.raises(ValueError, match="nearest"):
+        knn_edges(X, 2, nearest=np.empty((len(X), 3), dtype=np.int32))
 
 
 def test_knn_edges_of_tiny_inputs() -> None:

@@ -6,7 +6,9 @@ per group, the linkage of any two groups costs one dot product, so the classic a
 the pairs of groups linked by the k-nearest-neighbour graph, best pair first from a heap, without
 an N x N matrix. Before every merge the cannot-links are checked: two faces of one photo, faces
 tied to different persons, a face rejected from a person that a face of the other group belongs to.
-A second phase then joins groups whose centroids agree (``ClusterParams.centroid_similarity``).
+A second phase then joins groups whose centroids agree (``ClusterParams.centroid_similarity``), and
+a last one lets small groups join the person most of their nearest faces belong to
+(``ClusterParams.fragment_size``).
 """
 from __future__ import annotations
 
@@ -35,6 +37,8 @@ _CHUNK = 8192  # group pairs scored at once: bounds the temporary (chunk x d) ar
 # On 200,000 synthetic faces keeping 64 gave the same persons as keeping all.
 PARTNERS_KEPT = 64
 CENTROID_NEIGHBOURS = 10  # candidate partners per group in the centroid phase
+NEIGHBOUR_VOTES = 10  # nearest faces each face of a small group counts in the neighbour vote
+NEIGHBOUR_ROUNDS = 5  # the vote is repeated while it merges, at most this many times
 _NONE: frozenset[int] = frozenset()  # the one shared empty set (never written to)
 
 
@@ -213,12 +217,14 @@ def average_link(
     faces: Faces, edges: tuple[np.ndarray, np.ndarray, np.ndarray | None] | list[np.ndarray | None],
     params: ClusterParams,
     start: np.ndarray | None = None,
+    nearest: np.ndarray | None = None,
 ) -> np.ndarray:
     """Group faces by constrained average linkage; returns the group id (a face index) of each face.
 
     ``start``: optional group label per face (-1: none); faces sharing a label begin as one group
     (where the constraints allow), as after a clustering of part of the library. ``edges`` given
-    as a list is emptied (the arrays are freed as soon as they are read)."""
+    as a list is emptied (the arrays are freed as soon as they are read). ``nearest``: (N, v) each
+    face's nearest other faces (-1: none), for the neighbour vote; without it there is none."""
     n = len(faces.vectors)
     groups = _Groups(faces)
     # Must-links first: the faces tied to each person start as one group. A user may confirm two
@@ -307,7 +313,64 @@ def average_link(
         _push_best_partner(heap, groups, adjacency, kept, params)
     del adjacency, heap
     _merge_by_centroid(groups, params)
+    if nearest is not None:
+        _join_by_neighbours(groups, nearest, params)
     return groups.roots(np.arange(n, dtype=np.int64))
+
+
+def _join_by_neighbours(groups: _Groups, nearest: np.ndarray, params: ClusterParams) -> None:
+    """The neighbour vote (``ClusterParams.fragment_size``): each group of at most
+    ``fragment_size`` faces whose best face is of good quality counts the groups its faces'
+    ``nearest`` faces belong to; it joins the most voted group when that group is larger, holds at
+    least ``neighbour_share`` of the votes, and the average link to it reaches ``cohesion_ratio`` of
+    its cohesion (see ``ClusterParams``). All groups decide on the same state, then the merges are
+    made (in group order, constraints checked as everywhere); the rounds repeat while they merge,
+    as a fragment can become part of a larger group that another fragment voted for."""
+    from .scoring import GOOD_QUALITY
+
+    if params.fragment_size <= 0 or nearest.shape[1] == 0:
+        return
+    n = len(groups.parent)
+    everyone = np.arange(n, dtype=np.int64)
+    for _ in range(NEIGHBOUR_ROUNDS):
+        root = groups.roots(everyone)
+        size = groups.size[root]
+        voters = np.flatnonzero((size <= params.fragment_size) & (groups.best_quality[root] >= GOOD_QUALITY))
+        if not len(voters):
+            return
+        neighbour = nearest[voters].astype(np.int64)
+        own = np.repeat(root[voters], neighbour.shape[1])
+        neighbour = neighbour.reshape(-1)
+        counted = neighbour >= 0
+        own, other = own[counted], root[neighbour[counted]]
+        counted = other != own
+        own, other = own[counted], other[counted]
+        if not len(own):
+            return
+        # Votes per (group, voted group): keys sorted, so each group's runs are contiguous.
+        keys, votes = np.unique(own * n + other, return_counts=True)
+        source, target = np.divmod(keys, n)
+        starts = np.flatnonzero(np.r_[True, source[1:] != source[:-1]])
+        total = np.add.reduceat(votes, starts)
+        best = _first_best(source, votes)  # each group's most voted group (the lowest id on a tie)
+        x, y = source[best], target[best]
+        ok = (votes[best] >= params.neighbour_share * total) & (groups.size[y] > groups.size[x])
+        x, y = x[ok], y[ok]
+        size_x, size_y = groups.size[x].astype(np.float64), groups.size[y].astype(np.float64)
+        sums_x, sums_y = groups.sums[x].astype(np.float64), groups.sums[y].astype(np.float64)
+        link = np.einsum("ij,ij->i", sums_x, sums_y) / (size_x * size_y)
+        # Unit vectors: a group's pairs sum to |sum|^2 minus its faces' own products (1 each).
+        cohesion = (np.einsum("ij,ij->i", sums_y, sums_y) - size_y) / (size_y * (size_y - 1))
+        span = np.maximum(cohesion - params.impostor_mean, 1e-6)
+        join = (link - params.impostor_mean) / span >= params.cohesion_ratio
+        merged = False
+        for a, b in zip(x[join].tolist(), y[join].tolist(), strict=True):
+            ra, rb = (int(r) for r in groups.roots(np.array([a, b], dtype=np.int64)))
+            if ra != rb and groups.compatible(ra, rb):
+                groups.merge(ra, rb)
+                merged = True
+        if not merged:
+            return
 
 
 def _merge_by_centroid(groups: _Groups, params: ClusterParams) -> None:

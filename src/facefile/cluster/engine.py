@@ -19,7 +19,7 @@ from dataclasses import dataclass
 import numpy as np
 from threadpoolctl import threadpool_limits  # type: ignore[import-untyped]
 
-from .agglomerate import Faces, average_link
+from .agglomerate import NEIGHBOUR_VOTES, Faces, average_link
 from .constraints import Constraints, FaceConstraints
 from .graph import knn_edges, unique_keys
 from .params import ClusterParams
@@ -88,8 +88,11 @@ def cluster_faces(
     if candidate_pairs is None:
         # A face pair below the lowest threshold any two groups can face is evidence for no merge.
         floor = params.link_similarity - params.evidence_gain
-        edges = list(knn_edges(faces.vectors, params.neighbors, floor, with_similarity=False))
+        votes = min(NEIGHBOUR_VOTES, params.neighbors, n - 1) if params.fragment_size > 0 else 0
+        nearest = np.empty((n, votes), dtype=np.int32 if n < 2**31 else np.int64) if votes > 0 else None
+        edges = list(knn_edges(faces.vectors, params.neighbors, floor, with_similarity=False, nearest=nearest))
     else:
+        nearest = None  # parts were voted on when they were clustered
         edges = list(_reordered_pairs(candidate_pairs, position, n))
     start = None
     if start_groups is not None:
@@ -100,7 +103,8 @@ def cluster_faces(
     # Thousands of small matrix-vector products: BLAS threads only add contention (5x slower on
     # a busy 2-core machine).
     with threadpool_limits(1):
-        group = average_link(faces, edges, params, start=start)
+        group = average_link(faces, edges, params, start=start, nearest=nearest)
+    del nearest
     tied, rejected = faces.constraints.tied, faces.constraints.rejected
     labels = _number_clusters(group, tied, params.min_person_size)
 

@@ -32,7 +32,7 @@ _SEARCH_CHUNK = 65_536  # queries per faiss call: bounds the (chunk x k) result 
 
 
 def knn_edges(
-    X: np.ndarray, k: int, floor: float = -1.0, *, with_similarity: bool = True
+    X: np.ndarray, k: int, floor: float = -1.0, *, with_similarity: bool = True, nearest: np.ndarray | None = None,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
     """Undirected edges between every face and its ``k`` most similar other faces.
 
@@ -41,18 +41,26 @@ def knn_edges(
     ``(a, b, similarity)`` with ``a < b``, each edge once, sorted by ``(a, b)``. Similarities are
     recomputed pair by pair (not taken from the block products), so an edge's value does not depend
     on where its faces sit in the input; ``with_similarity=False`` skips them (None).
+
+    ``nearest``: an optional (N, v) int array, v <= k, filled by the same search with each face's
+    v most similar other faces whatever their similarity, in no particular order (-1 where there
+    are fewer): the engine's neighbour vote reads them (``agglomerate._join_by_neighbours``).
     """
     n = len(X)
     k = min(k, n - 1)
+    if nearest is not None:
+        if nearest.shape[0] != n or nearest.ndim != 2 or nearest.shape[1] > max(k, 0):
+            raise ValueError(f"nearest must be (N, v) with v <= k, got {nearest.shape} for N={n}, k={k}")
+        nearest[:] = -1
     if k <= 0:
         empty = np.zeros(0, dtype=np.int64)
         return empty, empty, np.zeros(0, dtype=np.float64) if with_similarity else None
     if n >= IVF_MIN_FACES and _faiss_available():
-        sources, targets = _neighbours_faiss(X, k, floor, approximate=True)
+        sources, targets = _neighbours_faiss(X, k, floor, approximate=True, nearest=nearest)
     elif n >= FAISS_MIN_FACES and _faiss_available():
-        sources, targets = _neighbours_faiss(X, k, floor)
+        sources, targets = _neighbours_faiss(X, k, floor, nearest=nearest)
     else:
-        sources, targets = neighbours_of(X, np.arange(n), k, floor)
+        sources, targets = neighbours_of(X, np.arange(n), k, floor, nearest=nearest)
     # One key per undirected pair, built in place: on a million faces each of these arrays is
     # hundreds of megabytes, so no more of them live at once than needed.
     pairs = np.minimum(sources, targets).astype(np.int64)
@@ -77,10 +85,13 @@ def unique_keys(keys: np.ndarray) -> np.ndarray:
     return keys[keep]
 
 
-def neighbours_of(X: np.ndarray, rows: np.ndarray, k: int, floor: float) -> tuple[np.ndarray, np.ndarray]:
+def neighbours_of(
+    X: np.ndarray, rows: np.ndarray, k: int, floor: float, *, nearest: np.ndarray | None = None
+) -> tuple[np.ndarray, np.ndarray]:
     """Directed (row, neighbour) pairs of the given ``rows`` of ``X`` among all rows: each row's
     most similar rows at or above ``floor``, at most ``k`` (ties at the k-th value all kept), by
-    blocked matrix products."""
+    blocked matrix products. ``nearest`` (len(rows), v): filled with each row's v most similar
+    rows, floor or not (see ``knn_edges``)."""
     n = len(X)
     rows_per_block = max(1, _BLOCK_ELEMENTS // max(1, n))
     sources: list[np.ndarray] = [np.zeros(0, dtype=np.int64)]
@@ -89,6 +100,10 @@ def neighbours_of(X: np.ndarray, rows: np.ndarray, k: int, floor: float) -> tupl
         block = rows[start : start + rows_per_block]
         sims = X[block] @ X.T
         sims[np.arange(len(block)), block] = -np.inf  # not one's own neighbour
+        if nearest is not None:
+            v = min(nearest.shape[1], n - 1)
+            if v > 0:
+                nearest[start : start + len(block), :v] = np.argpartition(sims, n - v, axis=1)[:, n - v:]
         above = sims >= floor
         # Rows with more than k faces above the floor keep their k best: the k-th largest value
         # (a partial sort, O(N) per row) becomes that row's floor.
@@ -107,9 +122,12 @@ def _faiss_available() -> bool:
     return importlib.util.find_spec("faiss") is not None
 
 
-def _neighbours_faiss(X: np.ndarray, k: int, floor: float, approximate: bool = False) -> tuple[np.ndarray, np.ndarray]:
+def _neighbours_faiss(
+    X: np.ndarray, k: int, floor: float, approximate: bool = False, nearest: np.ndarray | None = None,
+) -> tuple[np.ndarray, np.ndarray]:
     """Directed (face, neighbour) pairs by faiss inner-product search: exact (a faster top-k than
-    NumPy), or over an inverted-file index for very large collections (see the module docstring)."""
+    NumPy), or over an inverted-file index for very large collections (see the module docstring).
+    ``nearest``: see ``knn_edges``."""
     import faiss
 
     vectors = np.ascontiguousarray(X, dtype=np.float32)
@@ -134,7 +152,13 @@ def _neighbours_faiss(X: np.ndarray, k: int, floor: float, approximate: bool = F
         stop = min(n, start + _SEARCH_CHUNK)
         sims, nbrs = index.search(vectors[start:stop], k + 1)
         rows = np.arange(start, stop)[:, None]
-        keep = (nbrs >= 0) & (nbrs != rows) & (sims >= floor)
+        others = (nbrs >= 0) & (nbrs != rows)
+        keep = others & (sims >= floor)
+        if nearest is not None:
+            # Results come best first: each row's first v others (a row holds itself at most once).
+            rank = np.cumsum(others, axis=1) - 1
+            hit, col = np.nonzero(others & (rank < nearest.shape[1]))
+            nearest[start + hit, rank[hit, col]] = nbrs[hit, col]
         sources.append(np.broadcast_to(rows, nbrs.shape)[keep])
         targets.append(nbrs[keep])
     return np.concatenate(sources), np.concatenate(targets)
