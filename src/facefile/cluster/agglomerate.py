@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from .cohesion import cohesion_ratio, mean_pair_similarity
 from .constraints import FaceConstraints
 from .graph import neighbours_of, pair_similarity, unique_keys
 from .params import ClusterParams
@@ -359,10 +360,9 @@ def _join_by_neighbours(groups: _Groups, nearest: np.ndarray, params: ClusterPar
         size_x, size_y = groups.size[x].astype(np.float64), groups.size[y].astype(np.float64)
         sums_x, sums_y = groups.sums[x].astype(np.float64), groups.sums[y].astype(np.float64)
         link = np.einsum("ij,ij->i", sums_x, sums_y) / (size_x * size_y)
-        # Unit vectors: a group's pairs sum to |sum|^2 minus its faces' own products (1 each).
-        cohesion = (np.einsum("ij,ij->i", sums_y, sums_y) - size_y) / (size_y * (size_y - 1))
-        span = np.maximum(cohesion - params.impostor_mean, 1e-6)
-        join = (link - params.impostor_mean) / span >= params.cohesion_ratio
+        # y is larger than x, so it has pairs of faces: its cohesion is defined.
+        ratio = cohesion_ratio(link, mean_pair_similarity(sums_y, size_y), params.impostor_mean)
+        join = ratio >= params.cohesion_ratio
         merged = False
         for a, b in zip(x[join].tolist(), y[join].tolist(), strict=True):
             ra, rb = (int(r) for r in groups.roots(np.array([a, b], dtype=np.int64)))

@@ -19,7 +19,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .params import DLIB_MODEL_ID, SFACE_MODEL_ID, ClusterParams
+from .cohesion import cohesion_ratio, mean_pair_similarity
+from .params import ClusterParams
 
 __all__ = ["MergeMatch", "PersonIndex", "PersonMatch", "SuggestParams", "similar_faces"]
 
@@ -78,7 +79,7 @@ class SuggestParams:
     margin: float = 0.078
     min_cohesion: float = 0.75
     face_cohesion: float = 0.0
-    baseline: float = 0.09
+    baseline: float = ClusterParams.impostor_mean
 
     def __post_init__(self) -> None:
         for name in ("min_similarity", "merge_similarity", "group_similarity", "baseline"):
@@ -112,12 +113,8 @@ class SuggestParams:
             merge_similarity=round(engine.link_similarity - engine.evidence_gain - margin, 4),
             group_similarity=single,
             margin=round(3 * engine.impostor_tail, 4),
-            baseline=_BASELINES.get(model_id, 0.0),
+            baseline=engine.impostor_mean,
         )
-
-
-# Mean cosine similarity of two faces of different people (LFW development pairs, 200,000 drawn).
-_BASELINES = {SFACE_MODEL_ID: 0.09, "sface": 0.09, DLIB_MODEL_ID: 0.83, "dlib": 0.83}
 
 
 @dataclass(frozen=True)
@@ -188,13 +185,10 @@ class PersonIndex:
         """(P,) the mean similarity of each person's pairs of faces. A person of one face has none:
         it gets the median of the others (1.0 when no person has two faces: the strictest)."""
         if self._cohesion is None:
-            sums = self.means * self.sizes[:, None]
             norms = (self.vectors * self.vectors).sum(axis=1)
             own = np.add.reduceat(norms, self.starts) if len(self) else norms[:0]
-            pairs = self.sizes * (self.sizes - 1.0)
-            known = pairs > 0
-            out = np.full(len(self), np.nan, dtype=np.float64)
-            out[known] = ((sums[known] ** 2).sum(axis=1) - own[known]) / pairs[known]
+            out = mean_pair_similarity(self.means * self.sizes[:, None], self.sizes, own)
+            known = ~np.isnan(out)
             out[~known] = float(np.median(out[known])) if known.any() else 1.0
             self._cohesion = out
         return self._cohesion
@@ -204,9 +198,7 @@ class PersonIndex:
         """``(link - baseline) / (cohesion - baseline)`` for persons at positions ``i`` (and the
         geometric mean of both persons' cohesions with ``j``): 1 when the link is as strong as the
         persons' own faces are alike, 0 at the similarity of strangers."""
-        above = np.maximum(self.cohesion - baseline, 1e-6)
-        own = above[i] if j is None else np.sqrt(above[i] * above[j])
-        return (np.asarray(link, dtype=np.float64) - baseline) / own
+        return cohesion_ratio(link, self.cohesion[i], baseline, None if j is None else self.cohesion[j])
 
     def __len__(self) -> int:
         return len(self.person_ids)
