@@ -328,3 +328,23 @@ def test_small_groups_join_the_person_their_nearest_faces_are_in() -> None:
     quality[42] = 0.1
     poor = cluster_faces(X, np.arange(len(X)), quality=quality).labels
     assert poor[42] == -1 and poor[40] == poor[0]
+
+
+def test_the_vote_also_runs_on_given_pairs_with_their_nearest_faces() -> None:
+    from facefile.cluster.engine import vote_buffer
+    from facefile.cluster.graph import knn_edges
+
+    rng = np.random.default_rng(3)
+    person, _ = _person_with_stragglers(rng)
+    others = rng.standard_normal((150, 128)).astype(np.float32)
+    X = np.vstack([person, others / np.linalg.norm(others, axis=1, keepdims=True)])
+    photos = np.arange(len(X))
+    params = ClusterParams().at_size(len(X))
+    nearest = vote_buffer(len(X), params)
+    a, b, _ = knn_edges(X, params.neighbors, params.link_similarity - params.evidence_gain, nearest=nearest)
+    shuffle = rng.permutation(len(X))  # given in another order than the engine's own
+    back = np.argsort(shuffle)
+    given = cluster_faces(X[shuffle], photos[shuffle], params=params, candidate_pairs=(back[a], back[b]),
+                          candidate_nearest=np.where(nearest >= 0, back[np.maximum(nearest, 0)], -1)[shuffle]).labels
+    assert same_partition(given[back], cluster_faces(X, photos, params=params).labels)
+    assert (given[back][[40, 41, 42]] == given[back][0]).all()

@@ -327,8 +327,6 @@ def _join_by_neighbours(groups: _Groups, nearest: np.ndarray, params: ClusterPar
     its cohesion (see ``ClusterParams``). All groups decide on the same state, then the merges are
     made (in group order, constraints checked as everywhere); the rounds repeat while they merge,
     as a fragment can become part of a larger group that another fragment voted for."""
-    from .scoring import GOOD_QUALITY
-
     if params.fragment_size <= 0 or nearest.shape[1] == 0:
         return
     n = len(groups.parent)
@@ -336,7 +334,8 @@ def _join_by_neighbours(groups: _Groups, nearest: np.ndarray, params: ClusterPar
     for _ in range(NEIGHBOUR_ROUNDS):
         root = groups.roots(everyone)
         size = groups.size[root]
-        voters = np.flatnonzero((size <= params.fragment_size) & (groups.best_quality[root] >= GOOD_QUALITY))
+        good = groups.best_quality[root] >= _scoring().GOOD_QUALITY
+        voters = np.flatnonzero((size <= params.fragment_size) & good)
         if not len(voters):
             return
         neighbour = nearest[voters].astype(np.int64)

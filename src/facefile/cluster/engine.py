@@ -52,6 +52,7 @@ def cluster_faces(
     params: ClusterParams | None = None,
     start_groups: np.ndarray | None = None,
     candidate_pairs: tuple[np.ndarray, np.ndarray] | None = None,
+    candidate_nearest: np.ndarray | None = None,
 ) -> Assignment:
     """Group faces into persons.
 
@@ -66,7 +67,10 @@ def cluster_faces(
 
     For clustering in parts (``partition.py``): ``start_groups`` (N,) ints, faces with the same
     value >= 0 begin as one group (a part's persons), -1 alone; ``candidate_pairs`` (a, b) face
-    indices replace the k-nearest-neighbour graph as the pairs through which groups may link.
+    indices replace the k-nearest-neighbour graph as the pairs through which groups may link, and
+    ``candidate_nearest`` (N, v) face indices (-1: none), each face's nearest faces from the same
+    search (``knn_edges(nearest=)``), replace its nearest faces in the neighbour vote (without
+    them there is no vote).
     """
     params = ClusterParams() if params is None else params
     if not isinstance(params, ClusterParams):
@@ -88,12 +92,11 @@ def cluster_faces(
     if candidate_pairs is None:
         # A face pair below the lowest threshold any two groups can face is evidence for no merge.
         floor = params.link_similarity - params.evidence_gain
-        votes = min(NEIGHBOUR_VOTES, params.neighbors, n - 1) if params.fragment_size > 0 else 0
-        nearest = np.empty((n, votes), dtype=np.int32 if n < 2**31 else np.int64) if votes > 0 else None
+        nearest = vote_buffer(n, params)
         edges = list(knn_edges(faces.vectors, params.neighbors, floor, with_similarity=False, nearest=nearest))
     else:
-        nearest = None  # parts were voted on when they were clustered
         edges = list(_reordered_pairs(candidate_pairs, position, n))
+        nearest = None if candidate_nearest is None else _reordered_nearest(candidate_nearest, order, position, n)
     start = None
     if start_groups is not None:
         start = np.asarray(start_groups, dtype=np.int64)
@@ -121,6 +124,24 @@ def cluster_faces(
         if labels[face] >= 0 and person_of_cluster[labels[face]] in persons:
             labels[face] = -1  # never in the person it was rejected from
     return Assignment(labels[position], person_of_cluster)
+
+
+def vote_buffer(n: int, params: ClusterParams) -> np.ndarray | None:
+    """An (n, v) array for ``knn_edges(nearest=)`` to fill for the neighbour vote, or None when
+    ``params`` has no vote."""
+    votes = min(NEIGHBOUR_VOTES, params.neighbors, n - 1) if params.fragment_size > 0 else 0
+    return np.empty((n, votes), dtype=np.int32 if n < 2**31 else np.int64) if votes > 0 else None
+
+
+def _reordered_nearest(nearest: np.ndarray, order: np.ndarray, position: np.ndarray, n: int) -> np.ndarray:
+    """Caller's (N, v) nearest-face indices as canonical positions, rows in canonical order."""
+    nearest = np.asarray(nearest)
+    if nearest.ndim != 2 or nearest.shape[0] != n:
+        raise ValueError(f"candidate_nearest must have shape ({n}, v), got {nearest.shape}")
+    if nearest.size and (nearest.min() < -1 or nearest.max() >= n):
+        raise ValueError(f"candidate_nearest holds face indices outside -1..{n - 1}")
+    rows = nearest[order]
+    return np.where(rows >= 0, position[np.maximum(rows, 0)], -1)
 
 
 def _reordered_pairs(

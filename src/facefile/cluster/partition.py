@@ -28,7 +28,7 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
-from .engine import cluster_faces
+from .engine import cluster_faces, vote_buffer
 from .graph import knn_edges
 from .params import ClusterParams
 
@@ -106,7 +106,8 @@ def partitioned_cluster(
     whole = replace(params.at_size(n), impostor_tail=0.0)  # a part is not a small library
     part = coarse_parts(X, parts)
     floor = whole.link_similarity - whole.evidence_gain
-    a, b, sim = knn_edges(X, whole.neighbors, floor, with_similarity=True)
+    nearest = vote_buffer(n, whole)  # for the neighbour vote of the merging step: the same search
+    a, b, sim = knn_edges(X, whole.neighbors, floor, with_similarity=True, nearest=nearest)
     assert sim is not None
     inside = part[a] == part[b]
     # Faces as similar to a face of another part as two faces must be to link wait for the merging
@@ -142,6 +143,7 @@ def partitioned_cluster(
         offset += int(labels.max()) + 1 if assigned.any() else 0
     between = int(((start[a] != start[b]) | (start[a] < 0)).sum())
     merged = cluster_faces(
-        X, photos, quality=quality, params=whole, start_groups=start, candidate_pairs=(a, b)
+        X, photos, quality=quality, params=whole, start_groups=start, candidate_pairs=(a, b),
+        candidate_nearest=nearest,
     ).labels
     return PartitionedResult(merged, part, between, int(boundary.sum()), sizes)
