@@ -21,8 +21,8 @@ $(VENV)/.installed: pyproject.toml
 	$(FF) models install
 	touch $@
 
-$(VENV)/.installed-dev: $(VENV)/.installed
-	$(PY) -m pip install -q -e '.[dlib,bench,dev,ray]'
+$(VENV)/.installed-dev: $(VENV)/.installed benchmarks/pyproject.toml
+	$(PY) -m pip install -q -e '.[dlib,dev,ray]' -e benchmarks
 	touch $@
 
 run: install

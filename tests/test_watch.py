@@ -6,10 +6,10 @@ import time
 from pathlib import Path
 
 import pytest
+from facefile_bench.lfw import identities, link_sample
 
-from facefile.bench.lfw import identities, link_sample
 from facefile.library import Library, ScanReport
-from facefile.watch import watch_folder
+from facefile.pipeline.watch import watch_folder
 
 pytestmark = pytest.mark.data
 

@@ -5,7 +5,7 @@
     lib.scan("photos")
     lib.people()
 """
-from .library import Library, LibraryError
+from facefile.library import Library, LibraryError
 
 __version__ = "0.1.0"
 __all__ = ["Library", "LibraryError", "__version__"]

@@ -8,9 +8,9 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from facefile_bench.baselines import baselines, dbscan, immich, load_reference_set
+from facefile_bench.metrics import bcubed_prf, noise_as_singletons, pairwise_prf
 
-from facefile.bench.baselines import baselines, dbscan, immich, load_reference_set
-from facefile.bench.metrics import bcubed_prf, noise_as_singletons, pairwise_prf
 from facefile.cluster import ClusterParams, cluster_faces
 
 pytestmark = pytest.mark.data

@@ -4,9 +4,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from facefile_bench.canvases import make_canvases, match_faces
 from PIL import Image
 
-from facefile.bench.canvases import make_canvases, match_faces
 from facefile.media import decode
 
 

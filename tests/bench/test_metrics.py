@@ -5,8 +5,7 @@ import collections
 
 import numpy as np
 import pytest
-
-from facefile.bench.metrics import bcubed_prf, nmi, noise_as_singletons, pairwise_prf
+from facefile_bench.metrics import bcubed_prf, nmi, noise_as_singletons, pairwise_prf
 
 
 def reference_pairwise(truth, pred):
@@ -70,7 +69,7 @@ def test_bcubed_on_ten_thousand_faces_is_fast() -> None:
 
 
 def test_suggestion_and_merge_precision_on_a_tiny_case() -> None:
-    from facefile.bench.metrics import majority_identity, merge_precision, suggestion_precision
+    from facefile_bench.metrics import majority_identity, merge_precision, suggestion_precision
 
     # Ann: faces 0-2 (a person) and 3 (unassigned, near Ann); Bob: 4-5 and 6 (unassigned, but
     # nearest Ann's person); Cid: 7-8, a second person of Ann's look, and 9 (no person of his own).

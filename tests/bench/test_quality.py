@@ -5,11 +5,10 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-
-from facefile.bench.lfw import identities, link_sample
-from facefile.bench.quality import FaceSet, group_photos, same_photo_violations
-from facefile.bench.replay import corrections, replay
-from facefile.bench.variants import VARIANTS, apply_variant, compose_group
+from facefile_bench.lfw import identities, link_sample
+from facefile_bench.quality_sets import FaceSet, group_photos, same_photo_violations
+from facefile_bench.replay import corrections, replay
+from facefile_bench.variants import VARIANTS, apply_variant, compose_group
 
 from ..cluster.synthetic import people
 
@@ -67,7 +66,7 @@ def test_simulated_corrections_are_all_kept() -> None:
 @pytest.mark.data
 @pytest.mark.slow
 def test_small_bench_quality_beats_the_best_baseline(shared_data: Path, tmp_path: Path, monkeypatch) -> None:
-    from facefile.bench.quality_run import run
+    from facefile_bench.quality_run import run
 
     monkeypatch.setenv("FACEFILE_BENCH_CACHE", str(tmp_path / "cache"))
     ids = identities(shared_data / "lfw_dev")
@@ -82,11 +81,10 @@ def test_small_bench_quality_beats_the_best_baseline(shared_data: Path, tmp_path
 
 
 def test_ceiling_is_the_best_cut_of_average_linkage() -> None:
+    from facefile_bench.ceiling import SIMILARITIES, average_link_ceiling
+    from facefile_bench.metrics import bcubed_prf
     from scipy.cluster.hierarchy import fcluster, linkage
     from scipy.spatial.distance import pdist
-
-    from facefile.bench.ceiling import SIMILARITIES, average_link_ceiling
-    from facefile.bench.metrics import bcubed_prf
 
     faces = synthetic_set("ceiling")
     ceiling = average_link_ceiling(faces.X, faces.truth)

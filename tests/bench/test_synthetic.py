@@ -2,8 +2,7 @@
 from __future__ import annotations
 
 import numpy as np
-
-from facefile.bench.synthetic import FaceModel, zipf_sizes
+from facefile_bench.synthetic import FaceModel, zipf_sizes
 
 
 def test_zipf_sizes() -> None:

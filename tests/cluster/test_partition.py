@@ -2,8 +2,8 @@
 from __future__ import annotations
 
 import numpy as np
+from facefile_bench.metrics import bcubed_prf, noise_as_singletons
 
-from facefile.bench.metrics import bcubed_prf, noise_as_singletons
 from facefile.cluster import ClusterParams, cluster_faces
 from facefile.cluster.partition import coarse_parts, partitioned_cluster
 

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from facefile_bench.lfw import link_sample, photo_sample
 
-from facefile.bench.lfw import link_sample, photo_sample
 from facefile.library import Library
 
 ray = pytest.importorskip("ray", reason="the ray extra is not installed")
@@ -44,9 +44,9 @@ def test_ray_scan_stores_what_a_local_scan_stores(shared_data: Path, tmp_path: P
 def test_a_lost_worker_stops_the_scan_with_a_message() -> None:
     """A Ray worker that dies mid-scan (its node lost) ends the stream with a LibraryError, which
     the CLI prints as a message; the results received before it were already handed on."""
-    from facefile.distributed import ray_scan
     from facefile.library import LibraryError
-    from facefile.scan import FileTask
+    from facefile.pipeline import ray_workers
+    from facefile.pipeline.scan import FileTask
 
     @ray.remote(num_cpus=1)
     class DiesOnTheThirdFile:
@@ -58,12 +58,12 @@ def test_a_lost_worker_stops_the_scan_with_a_message() -> None:
                 os._exit(1)
             return task.stored_path
 
-    ray_scan.start(ray_scan.LOCAL, 1)
+    ray_workers.start(ray_workers.LOCAL, 1)
     try:
         got = []
         tasks = [FileTask(f"/nowhere/f{i}", f"f{i}", 0, 0) for i in range(4)]
         with pytest.raises(LibraryError, match="run the same scan again"):
-            for result in ray_scan.stream([DiesOnTheThirdFile.remote()], tasks):  # type: ignore[attr-defined]
+            for result in ray_workers.stream([DiesOnTheThirdFile.remote()], tasks):  # type: ignore[attr-defined]
                 got.append(result)
         assert got == ["f0", "f1"]
     finally:

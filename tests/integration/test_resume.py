@@ -9,10 +9,10 @@ import time
 from pathlib import Path
 
 import pytest
+from facefile_bench.lfw import link_sample, photo_sample
 
-from facefile.bench.lfw import link_sample, photo_sample
-from facefile.cli import EXIT_INTERRUPTED
 from facefile.library import Library
+from facefile.ui.cli.app import EXIT_INTERRUPTED
 
 pytestmark = [pytest.mark.data, pytest.mark.slow]
 

@@ -9,9 +9,9 @@ import shutil
 from pathlib import Path
 
 import pytest
+from facefile_bench.lfw import centre_faces, integration_sample, link_sample
+from facefile_bench.scan_bench import score_library
 
-from facefile.bench.lfw import centre_faces, integration_sample, link_sample
-from facefile.bench.scan_bench import score_library
 from facefile.library import Library
 
 pytestmark = [pytest.mark.data, pytest.mark.slow]

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from facefile.config import ScanConfig
-from facefile.scan import FileTask, _results
+from facefile.pipeline.scan import FileTask, _results
+from facefile.pipeline.scan_config import ScanConfig
 
 
 class Stages:

@@ -8,8 +8,8 @@ from pathlib import Path
 
 from click.testing import CliRunner
 
-from facefile.cli import main
-from facefile.library.interop import CSV_COLUMNS
+from facefile.library.name_exchange import CSV_COLUMNS
+from facefile.ui.cli.app import main
 
 from .test_xmp_write import library_of, make_photo
 

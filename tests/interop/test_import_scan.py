@@ -10,9 +10,9 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from facefile_bench.lfw import integration_sample
 from PIL import Image
 
-from facefile.bench.lfw import integration_sample
 from facefile.interop.regions import iou, to_stored
 from facefile.library import Library
 from facefile.media import decode
@@ -129,7 +129,7 @@ def test_rescan_and_reimport_change_nothing_and_corrections_stand(named, exiftoo
 
 def test_a_named_region_the_detector_missed_is_found_in_its_crop(shared_data: Path, exiftool: str,
                                                                    tmp_path: Path) -> None:
-    from facefile.scan_xmp import named_faces
+    from facefile.pipeline.xmp_faces import named_faces
     from facefile.vision import load_backend
 
     backend = load_backend()

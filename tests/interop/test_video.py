@@ -6,8 +6,8 @@ from pathlib import Path
 import av
 import numpy as np
 import pytest
+from facefile_bench.video_bench import build_and_scan, track_photo_persons
 
-from facefile.bench.video import build_and_scan, track_photo_persons
 from facefile.media import MediaError
 from facefile.media.video import SamplingConfig, read_frame, read_region, sample_frames, video_info
 

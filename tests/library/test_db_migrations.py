@@ -6,7 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from facefile.library import Library, db
+from facefile.library import Library
+from facefile.store import db
 
 TRICKY = """
 -- a comment; with a semicolon

@@ -8,9 +8,9 @@ import numpy as np
 import pytest
 from click.testing import CliRunner
 
-from facefile.cli import main
 from facefile.library import Library, LibraryError
-from facefile.library.db import schema_version
+from facefile.store.db import schema_version
+from facefile.ui.cli.app import main
 
 from .conftest import MODEL, face_of, identity_centres, photo
 

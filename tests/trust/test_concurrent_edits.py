@@ -8,10 +8,10 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from facefile_bench.crash_bench import crash_sample
+from facefile_bench.lfw import link_sample
 
-from facefile.bench.crash_bench import crash_sample
-from facefile.bench.lfw import link_sample
-from facefile.library import Library, LibraryError, persons
+from facefile.library import Library, LibraryError, clustering
 from tests.library.conftest import MODEL, face_of, identity_centres, photo
 
 
@@ -105,7 +105,7 @@ def test_edits_committed_while_the_recluster_computes_are_not_overwritten(
     lib.recluster()
     writer.store([photo(f"id{k}/new{j}.jpg", [face_of(centres[k], rng)]) for k in range(5) for j in range(2)])
     other = Library.open(lib.folder)  # the web UI, say
-    real, log, calls = persons.cluster_faces, EditLog(), []
+    real, log, calls = clustering.cluster_faces, EditLog(), []
 
     def edit_while_clustering(*args, **kwargs):  # noqa: ANN002, ANN003, ANN202
         result = real(*args, **kwargs)  # planned from what was read before the edit below
@@ -126,11 +126,11 @@ def test_edits_committed_while_the_recluster_computes_are_not_overwritten(
             log.names[people[2]] = "renamed while clustering"
         return result
 
-    monkeypatch.setattr(persons, "cluster_faces", edit_while_clustering)
+    monkeypatch.setattr(clustering, "cluster_faces", edit_while_clustering)
     lib.recluster()
     # Each optimistic try saw another connection commit and planned again; the last one planned
     # under the write lock. The edits of every try hold, and the new faces were filed.
-    assert calls == [False] * persons.OPTIMISTIC_TRIES + [True]
+    assert calls == [False] * clustering.OPTIMISTIC_TRIES + [True]
     log.check(other)
     assert len(other.faces(unassigned=True)) == 0
     other.close()

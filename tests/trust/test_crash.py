@@ -10,8 +10,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-
-from facefile.bench.crash_bench import (
+from facefile_bench.crash_bench import (
     crash_sample,
     integrity,
     kill_scans,
@@ -20,7 +19,8 @@ from facefile.bench.crash_bench import (
     scan_command,
     scan_statuses,
 )
-from facefile.bench.lfw import link_sample
+from facefile_bench.lfw import link_sample
+
 from tests.trust.conftest import assignments, copy_library, facefile, partition, synthetic_library
 
 KILLS = 20

@@ -17,12 +17,12 @@ from pathlib import Path
 import numpy as np
 import pillow_heif
 import pytest
+from facefile_bench.lfw import identities, link_sample
 from PIL import ExifTags, Image
 
-from facefile.bench.lfw import identities, link_sample
-from facefile.cli import EXIT_FILES_FAILED
 from facefile.library import Library
 from facefile.media import hashing
+from facefile.ui.cli.app import EXIT_FILES_FAILED
 from tests.media.test_decode_formats import png_declaring
 from tests.trust.conftest import facefile
 

@@ -8,9 +8,9 @@ import sys
 from pathlib import Path
 
 import pytest
+from facefile_bench.lfw import identities, link_sample
 
 import facefile
-from facefile.bench.lfw import identities, link_sample
 from facefile.vision.models import MODELS, model_dir, sha256_of
 
 pytestmark = pytest.mark.data

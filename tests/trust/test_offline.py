@@ -15,11 +15,11 @@ import urllib.request
 from pathlib import Path
 
 import pytest
+from facefile_bench.crash_bench import crash_sample
+from facefile_bench.lfw import link_sample
 
-from facefile.bench.crash_bench import crash_sample
-from facefile.bench.lfw import link_sample
-from facefile.cli import main
 from facefile.library import Library
+from facefile.ui.cli.app import main
 from tests.trust import network_guard
 from tests.trust.conftest import facefile
 

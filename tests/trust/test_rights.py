@@ -13,11 +13,11 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from facefile_bench.lfw import identities, link_sample
 from PIL import Image
 
-from facefile.bench.lfw import identities, link_sample
 from facefile.library import FaceInfo, Library
-from facefile.rights import THUMBS_DIRNAME, face_crop_jpeg
+from facefile.library.subject_files import THUMBS_DIRNAME, face_crop_jpeg
 from tests.trust.conftest import facefile
 
 pytestmark = pytest.mark.data

@@ -10,13 +10,12 @@ import pytest
 with warnings.catch_warnings():
     # Starlette asks for `httpx2` in its test client; `httpx` (the dev dependency) still works.
     warnings.simplefilter("ignore")
+    from facefile_bench.ui_bench import BASE_URL, logged_in_client, synthetic_library
     from starlette.testclient import TestClient
 
-    from facefile.bench.ui_bench import BASE_URL, logged_in_client, synthetic_library
-
 from facefile.library import Library
-from facefile.web.app import create_app
-from facefile.web.security import CSRF_FIELD, library_token
+from facefile.ui.web.app import create_app
+from facefile.ui.web.security import CSRF_FIELD, library_token
 
 __all__ = ["BASE_URL", "TestClient", "csrf_of", "post"]
 

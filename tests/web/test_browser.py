@@ -16,14 +16,13 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from facefile_bench.lfw import identities, link_sample
 
-from facefile.bench.lfw import identities, link_sample
 from facefile.library import Library
-from facefile.library.db import now
-from facefile.library.ingest import transaction
-from facefile.library.scan_progress import PROGRESS_FILENAME, ScanProgressRecorder
-from facefile.web.app import create_app
-from facefile.web.security import library_token
+from facefile.library.scan_status import PROGRESS_FILENAME, ScanProgressRecorder
+from facefile.store.db import now, transaction
+from facefile.ui.web.app import create_app
+from facefile.ui.web.security import library_token
 
 pytestmark = [pytest.mark.data, pytest.mark.slow]
 

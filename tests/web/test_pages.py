@@ -9,14 +9,14 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from facefile_bench.ui_bench import MODEL, logged_in_client
 from PIL import Image
 
-from facefile.bench.ui_bench import MODEL, logged_in_client
 from facefile.library import FaceRecord, ImageResult, Library
-from facefile.rights import face_file_id, forget_face_files
-from facefile.web.app import create_app, person_ref
-from facefile.web.security import library_token
-from facefile.web.thumbnails import THUMB_SIDE
+from facefile.library.subject_files import face_file_id, forget_face_files
+from facefile.ui.web.app import create_app, person_ref
+from facefile.ui.web.security import library_token
+from facefile.ui.web.thumbnails import THUMB_SIDE
 
 from .conftest import TestClient, post
 

@@ -5,12 +5,11 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from facefile_bench.ui_bench import MODEL
 
-from facefile.bench.ui_bench import MODEL
 from facefile.library import FaceRecord, ImageResult, Library, LibraryError
-from facefile.library.db import now
-from facefile.library.ingest import transaction
-from facefile.library.scan_progress import ScanProgressRecorder
+from facefile.library.scan_status import ScanProgressRecorder
+from facefile.store.db import now, transaction
 
 
 def faces_by_person(lib: Library) -> dict[int, list[int]]:

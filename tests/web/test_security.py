@@ -8,10 +8,10 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from facefile.cli import main
 from facefile.library import Library
-from facefile.web.app import create_app, safe_back
-from facefile.web.security import CONTENT_SECURITY_POLICY, TOKEN_FILENAME, library_token
+from facefile.ui.cli.app import main
+from facefile.ui.web.app import create_app, safe_back
+from facefile.ui.web.security import CONTENT_SECURITY_POLICY, TOKEN_FILENAME, library_token
 
 from .conftest import BASE_URL, TestClient, csrf_of, post
 

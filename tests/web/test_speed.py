@@ -5,9 +5,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from facefile.bench.ui_bench import logged_in_client, measure, synthetic_library
-from facefile.web.app import create_app
-from facefile.web.security import library_token
+from facefile_bench.ui_bench import logged_in_client, measure, synthetic_library
+
+from facefile.ui.web.app import create_app
+from facefile.ui.web.security import library_token
 
 
 def test_people_page_and_next_question_on_5000_persons(tmp_path: Path) -> None:

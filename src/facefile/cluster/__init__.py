@@ -4,8 +4,8 @@
 >>> result = cluster_faces(embeddings, photo_ids, params=ClusterParams.for_model(model_id))  # doctest: +SKIP
 >>> result.labels, result.person_of_cluster  # doctest: +SKIP
 """
-from .constraints import Constraints
-from .engine import Assignment, cluster_faces
-from .params import ClusterParams
+from facefile.cluster.constraints import Constraints
+from facefile.cluster.engine import Assignment, cluster_faces
+from facefile.cluster.params import ClusterParams
 
 __all__ = ["Assignment", "ClusterParams", "Constraints", "cluster_faces"]

@@ -18,10 +18,10 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from .cohesion import cohesion_ratio, mean_pair_similarity
-from .constraints import FaceConstraints
-from .graph import neighbours_of, pair_similarity, unique_keys
-from .params import ClusterParams
+from facefile.cluster.cohesion import cohesion_ratio, mean_pair_similarity
+from facefile.cluster.constraints import FaceConstraints
+from facefile.cluster.graph import neighbours_of, pair_similarity, unique_keys
+from facefile.cluster.params import ClusterParams
 
 if TYPE_CHECKING:
     from types import ModuleType
@@ -204,7 +204,7 @@ def link_margin(
 def _scoring() -> ModuleType:
     """The compiled kernels, imported on first use: loading numba takes half a second, which
     every scan worker process (they import this package, never cluster) would pay at start."""
-    from . import scoring
+    from facefile.cluster import scoring
 
     return scoring
 

@@ -50,7 +50,7 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
-from .params import DLIB_MODEL_ID, SFACE_MODEL_ID, ClusterParams
+from facefile.cluster.params import DLIB_MODEL_ID, SFACE_MODEL_ID, ClusterParams
 
 __all__ = ["Calibration", "ScorePrior", "calibrate", "score_prior"]
 
@@ -233,7 +233,7 @@ def _content_order(X: np.ndarray, photos: np.ndarray) -> np.ndarray:
     """Face indices in an order that depends on content only (a fixed projection, then photo)."""
     if not len(X):
         return np.zeros(0, dtype=np.int64)
-    from .engine import row_projection  # the engine's own content key
+    from facefile.cluster.engine import row_projection  # the engine's own content key
 
     projection = row_projection(X)
     # The fine digits of the projection, not the projection itself: faces of one person have close

@@ -19,11 +19,11 @@ from dataclasses import dataclass
 import numpy as np
 from threadpoolctl import threadpool_limits  # type: ignore[import-untyped]
 
-from .agglomerate import NEIGHBOUR_VOTES, Faces, average_link
-from .constraints import Constraints, FaceConstraints
-from .graph import knn_edges, unique_keys
-from .params import ClusterParams
-from .person_ids import continue_persons
+from facefile.cluster.agglomerate import NEIGHBOUR_VOTES, Faces, average_link
+from facefile.cluster.constraints import Constraints, FaceConstraints
+from facefile.cluster.graph import knn_edges, unique_keys
+from facefile.cluster.params import ClusterParams
+from facefile.cluster.person_ids import continue_persons
 
 __all__ = ["Assignment", "cluster_faces"]
 

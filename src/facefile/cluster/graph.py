@@ -2,8 +2,8 @@
 
 Only faces linked here (directly, or through the groups they end in) are ever compared, which
 keeps clustering near-linear in the number of faces once the graph exists. The graph is computed
-by blocked matrix products in NumPy, so memory stays bounded (no N x N matrix); faiss, when
-installed, takes over for large collections. Both are exact and O(N^2 d) in time. From
+by blocked matrix products in NumPy, so memory stays bounded (no N x N matrix); faiss (a base
+dependency) takes over for large collections. Both are exact and O(N^2 d) in time. From
 ``IVF_MIN_FACES`` on, an exact search would take hours on a laptop, so faiss's inverted-file index
 searches only the faces in the cells (k-means centroids) nearest to each face: a face's true
 neighbours, which are very similar to it, sit in the same few cells, and ``IVF_PROBE_SHARE`` of
@@ -12,16 +12,14 @@ with a fixed seed, so the graph stays independent of input order.
 """
 from __future__ import annotations
 
-import importlib.util
-
 import numpy as np
 
 __all__ = ["knn_edges", "neighbours_of", "pair_similarity", "unique_keys"]
 
 # Similarities of one block of rows against all faces are held at once: about 64 MB of float32.
 _BLOCK_ELEMENTS = 1 << 24
-# From this many faces on, faiss (when installed) finds the neighbours: same exact search, a faster
-# top-k. Below it NumPy alone, so results do not depend on what else is installed.
+# From this many faces on, faiss (a base dependency) finds the neighbours: same exact search, a
+# faster top-k. Below it NumPy alone. Which path runs depends on the number of faces only.
 FAISS_MIN_FACES = 50_000
 IVF_MIN_FACES = 200_000
 IVF_FACES_PER_CELL = 256  # cells = N / this: ~4,000 cells of ~256 faces for a million faces
@@ -55,9 +53,9 @@ def knn_edges(
     if k <= 0:
         empty = np.zeros(0, dtype=np.int64)
         return empty, empty, np.zeros(0, dtype=np.float64) if with_similarity else None
-    if n >= IVF_MIN_FACES and _faiss_available():
+    if n >= IVF_MIN_FACES:
         sources, targets = _neighbours_faiss(X, k, floor, approximate=True, nearest=nearest)
-    elif n >= FAISS_MIN_FACES and _faiss_available():
+    elif n >= FAISS_MIN_FACES:
         sources, targets = _neighbours_faiss(X, k, floor, nearest=nearest)
     else:
         sources, targets = neighbours_of(X, np.arange(n), k, floor, nearest=nearest)
@@ -116,10 +114,6 @@ def neighbours_of(
         sources.append(block[hit])
         targets.append(cols)
     return np.concatenate(sources), np.concatenate(targets)
-
-
-def _faiss_available() -> bool:
-    return importlib.util.find_spec("faiss") is not None
 
 
 def _neighbours_faiss(

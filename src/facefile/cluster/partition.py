@@ -28,9 +28,9 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
-from .engine import cluster_faces, vote_buffer
-from .graph import knn_edges
-from .params import ClusterParams
+from facefile.cluster.engine import cluster_faces, vote_buffer
+from facefile.cluster.graph import knn_edges
+from facefile.cluster.params import ClusterParams
 
 __all__ = ["PartitionedResult", "coarse_parts", "part_centroids", "partitioned_cluster"]
 

@@ -19,8 +19,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .cohesion import cohesion_ratio, mean_pair_similarity
-from .params import ClusterParams
+from facefile.cluster.cohesion import cohesion_ratio, mean_pair_similarity
+from facefile.cluster.params import ClusterParams
 
 __all__ = ["MergeMatch", "PersonIndex", "PersonMatch", "SuggestParams", "similar_faces"]
 

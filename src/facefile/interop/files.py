@@ -14,10 +14,10 @@ from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
-from . import jpeg
-from .regions import Rect, stored_frame_is_upright, to_stored, to_upright
-from .xmp import WrittenRegion, XmpError, read_regions
-from .xmp_write import packet_with_regions
+from facefile.interop import jpeg
+from facefile.interop.regions import Rect, stored_frame_is_upright, to_stored, to_upright
+from facefile.interop.xmp import WrittenRegion, XmpError, read_regions
+from facefile.interop.xmp_write import packet_with_regions
 
 # Info, not warning: this runs in scan workers, where a warning would print over the progress bars.
 log = logging.getLogger(__name__)
@@ -173,7 +173,7 @@ def write_photo_regions(photo: Path, regions: list[tuple[str, Rect]], known: lis
     Only files are touched (safe to run in threads); raises OSError, XmpError or JpegError."""
     header = read_header(photo)
     if embed and header.format in JPEG_FORMATS:
-        from ..media import hash_file
+        from facefile.media import hash_file
 
         embed_regions(photo, regions, known, header)
         st = photo.stat()

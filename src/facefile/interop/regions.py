@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from ..vision.track import iou
+from facefile.vision.track import iou
 
 Rect = tuple[float, float, float, float]  # x1, y1, x2, y2
 

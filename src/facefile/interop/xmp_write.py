@@ -9,8 +9,8 @@ from __future__ import annotations
 import xml.etree.ElementTree as ET
 from collections.abc import Sequence
 
-from .regions import Rect, regions_match
-from .xmp import (
+from facefile.interop.regions import Rect, regions_match
+from facefile.interop.xmp import (
     MWG_RS,
     PACKET_ID,
     PREFIXES,

@@ -1,7 +1,7 @@
 """The library: SQLite store of media, faces, persons and user decisions, and the ``Library`` API."""
-from .db import LibraryError
-from .library import LIBRARY_DIRNAME, Library
-from .records import FaceInfo, FaceRecord, FileError, ImageResult, PersonSummary, ScanReport
+from facefile.library.facade import LIBRARY_DIRNAME, Library
+from facefile.store.errors import LibraryError
+from facefile.store.records import FaceInfo, FaceRecord, FileError, ImageResult, PersonSummary, ScanReport
 
 __all__ = [
     "LIBRARY_DIRNAME", "FaceInfo", "FaceRecord", "FileError", "ImageResult", "Library", "LibraryError",

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from .library import Library
+    from facefile.library.facade import Library
 
 
 def face_rows(conn: sqlite3.Connection) -> list[dict[str, Any]]:

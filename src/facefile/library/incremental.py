@@ -24,13 +24,13 @@ from pathlib import Path
 import numpy as np
 from threadpoolctl import threadpool_limits  # type: ignore[import-untyped]
 
-from ..cluster import ClusterParams, cluster_faces
-from ..cluster.agglomerate import link_margin
-from . import person_sums
-from .db import get_meta, now, set_meta
-from .ingest import is_dirty, mark_dirty, transaction
-from .persons import drop_empty_persons, new_person, photo_key, recluster
-from .vector_cache import CachedVectors, load_vectors
+from facefile.cluster import ClusterParams, cluster_faces
+from facefile.cluster.agglomerate import link_margin
+from facefile.library import person_sums
+from facefile.library.clustering import drop_empty_persons, new_person, photo_key, recluster
+from facefile.library.vector_cache import CachedVectors, load_vectors
+from facefile.store.db import get_meta, now, set_meta, transaction
+from facefile.store.meta import is_dirty, mark_dirty
 
 __all__ = ["INCREMENTAL_MIN_FACES", "UpdateReport", "prepare_updates", "record_full_run", "recorded_params",
            "update_persons"]

@@ -16,8 +16,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .persons import photo_key
-from .vector_cache import CachedVectors
+from facefile.library.clustering import photo_key
+from facefile.library.vector_cache import CachedVectors
 
 __all__ = ["PersonSums", "add_faces", "load", "persons_in_photos", "store_all"]
 

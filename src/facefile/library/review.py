@@ -15,12 +15,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ..cluster.suggest import MergeMatch
-from .db import LibraryError, get_meta, now, set_meta
-from .ingest import disk_path, transaction
-from .persons import drop_empty_persons, new_person
-from .review_queue import FaceGroup, FaceSuggestion, ReviewQueue
-from .scan_progress import ScanProgressRecorder, ScanRow, ScanStatus, scan_status
+from facefile.cluster.suggest import MergeMatch
+from facefile.library.clustering import drop_empty_persons, new_person
+from facefile.library.review_queue import FaceGroup, FaceSuggestion, ReviewQueue
+from facefile.library.scan_status import ScanProgressRecorder, ScanRow, ScanStatus, scan_status
+from facefile.store.db import get_meta, now, set_meta, transaction
+from facefile.store.errors import LibraryError
+from facefile.store.paths import disk_path
 
 PEOPLE_SORTS = ("faces", "name", "recent")
 DISMISSED_MERGES_KEY = "review_dismissed_merges"  # meta: [[a, b], ...] pairs the user said are two people

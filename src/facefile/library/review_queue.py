@@ -16,8 +16,8 @@ from itertools import chain
 
 import numpy as np
 
-from ..cluster.suggest import MergeMatch, PersonIndex, PersonMatch, SuggestParams, similar_faces
-from .persons import load_faces
+from facefile.cluster.suggest import MergeMatch, PersonIndex, PersonMatch, SuggestParams, similar_faces
+from facefile.library.clustering import load_faces
 
 # Seeds tried per request when looking for a group of look-alike unassigned faces: bounds the time of
 # one request on a library of mostly lone faces (each try compares one face with all unassigned).

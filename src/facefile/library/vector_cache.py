@@ -113,7 +113,10 @@ def _part(stem: Path, name: str) -> Path:
 def save_vectors(folder: Path, model_id: str, ids: np.ndarray, vectors: np.ndarray) -> None:
     """Write the cache atomically enough: the stamp is removed first and written last, so a crash
     in between leaves no cache (rebuilt by the next full re-cluster), never a wrong one."""
-    from ..cluster.partition import coarse_parts, part_centroids  # the cache builds on the engine's k-means
+    from facefile.cluster.partition import (  # the cache builds on the engine's k-means
+        coarse_parts,
+        part_centroids,
+    )
 
     stem = _stem(folder, model_id)
     stem.parent.mkdir(parents=True, exist_ok=True)

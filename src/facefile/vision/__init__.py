@@ -12,8 +12,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from .base import Backend, DetectedFace, Detector, Embedder
-from .models import MODELS, ModelError, ModelFile, install_models, model_dir, model_path
+from facefile.vision.base import Backend, DetectedFace, Detector, Embedder
+from facefile.vision.models import MODELS, ModelError, ModelFile, install_models, model_dir, model_path
 
 # YuNet + SFace: REFERENCE.md measured it far better than dlib on the development sets, and ~9x faster.
 DEFAULT_BACKEND = "opencv"
@@ -55,12 +55,14 @@ def load_backend(name: str = DEFAULT_BACKEND, **options: Any) -> Backend:
     Raises ModelError when its weights are missing or altered, ValueError for an unknown name.
     """
     if name == "opencv":
-        from . import opencv
+        from facefile.vision import opencv
 
         return opencv.load(**options)
     if name == "dlib":
         try:
-            from . import dlib as dlib_backend  # dlib is an optional extra: import it only on demand
+            from facefile.vision import (
+                dlib as dlib_backend,  # dlib is an optional extra: import it only on demand
+            )
         except ImportError as exc:
             if exc.name != "dlib":
                 raise

@@ -21,8 +21,8 @@ from collections.abc import Sequence
 import dlib
 import numpy as np
 
-from .base import Backend, DetectedFace, check_rgb, l2_normalise
-from .models import model_path
+from facefile.vision.base import Backend, DetectedFace, check_rgb, l2_normalise
+from facefile.vision.models import model_path
 
 MODEL_ID = "dlib-resnet-v1"
 MOUTH_HALF_WIDTH = 0.45

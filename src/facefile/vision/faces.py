@@ -15,8 +15,8 @@ from typing import Protocol
 
 import numpy as np
 
-from .base import Backend, DetectedFace
-from .quality import GOOD_IOD, face_quality
+from facefile.vision.base import Backend, DetectedFace
+from facefile.vision.quality import GOOD_IOD, face_quality
 
 Box = tuple[float, float, float, float]
 

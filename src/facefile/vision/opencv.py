@@ -11,8 +11,8 @@ from collections.abc import Sequence
 import cv2
 import numpy as np
 
-from .base import Backend, DetectedFace, check_rgb, l2_normalise
-from .models import model_path
+from facefile.vision.base import Backend, DetectedFace, check_rgb, l2_normalise
+from facefile.vision.models import model_path
 
 MODEL_ID = "opencv-sface-2021dec"
 

@@ -25,8 +25,8 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-from .align import align_face
-from .base import DetectedFace
+from facefile.vision.align import align_face
+from facefile.vision.base import DetectedFace
 
 MIN_IOD = 8.0
 GOOD_IOD = 48.0

@@ -1,1 +1,0 @@
-"""Scans beyond one machine: the same per-file step as the local pipeline, run as Ray tasks."""

@@ -1,4 +1,0 @@
-"""The local People UI (`facefile serve`): ``create_app(library_folder)`` gives the Starlette app."""
-from .app import create_app
-
-__all__ = ["create_app"]
