@@ -9,7 +9,6 @@ import pytest
 from facefile_bench.lfw import identities, link_sample
 
 from facefile.library import Library, ScanReport
-from facefile.pipeline.watch import watch_folder
 
 pytestmark = pytest.mark.data
 
@@ -30,7 +29,7 @@ def test_new_photos_are_filed_while_watching(shared_data: Path, tmp_path: Path) 
     reports: list[ScanReport] = []
     stop = threading.Event()
     watcher = threading.Thread(
-        target=watch_folder, args=(lib, photos),
+        target=lib.watch, args=(photos,),
         kwargs={"debounce": 0.5, "on_scan": reports.append, "stop": stop, "poll": 0.05},
     )
     watcher.start()

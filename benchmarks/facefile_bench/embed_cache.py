@@ -123,7 +123,7 @@ def embed_items(
     """Embeddings of single photos (path, variant) and of composed groups (paths, seed)."""
     from multiprocessing import get_context
 
-    from facefile.pipeline.scan import _without_main_module  # the same safe spawn as a scan
+    from facefile.pipeline.workers import without_main_module  # the same safe spawn as a scan
 
     single_keys = [f"{hash_file(p)}:{v}" for p, v in singles]
     group_keys = [[f"{'+'.join(hash_file(p) for p in paths)}:group{seed}:{i}" for i in range(len(paths))]
@@ -134,7 +134,7 @@ def embed_items(
                   if ks[0] not in cache.items]
     todo_group_keys = [ks for ks in group_keys if ks[0] not in cache.items]
     if todo_single or todo_group:
-        with _without_main_module():
+        with without_main_module():
             pool = get_context("spawn").Pool(workers, initializer=_init, initargs=(backend_name,))
         try:
             for key, (emb, q) in zip(todo_keys, pool.imap(embed_single, todo_single, chunksize=8), strict=True):

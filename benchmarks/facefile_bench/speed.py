@@ -50,15 +50,15 @@ def _fr_photo(path: str) -> list[tuple[float, float, float, float]]:
 def face_recognition_run(canvases: list[Canvas], workers: int) -> tuple[float, float, list[list[tuple[float, float, float, float]]]]:
     """(start-up seconds, seconds after start-up, boxes per photo): the clock starts once every
     worker has imported face_recognition (which loads its models), as facefile's does."""
-    from facefile.pipeline.scan import _wait_until_ready, _without_main_module
+    from facefile.pipeline.workers import wait_until_ready, without_main_module
 
     t = time.perf_counter()
     context = get_context("spawn")
     ready = context.SimpleQueue()
-    with _without_main_module():
+    with without_main_module():
         pool = context.Pool(workers, initializer=_fr_init, initargs=(ready,))
     try:
-        _wait_until_ready(ready, workers)  # models loaded before the clock starts
+        wait_until_ready(ready, workers)  # models loaded before the clock starts
         startup = time.perf_counter() - t
         t = time.perf_counter()
         found = pool.map(_fr_photo, [str(c.path) for c in canvases], chunksize=1)
@@ -134,7 +134,7 @@ def ray_run(folder: Path, library: Path, workers: int) -> tuple[float, float, Li
     actor has its models loaded."""
     from facefile.pipeline import ray_workers
 
-    ray = ray_workers._ray()
+    ray = ray_workers.ray_module()
     if ray.is_initialized():
         ray.shutdown()
     t = time.perf_counter()

@@ -54,7 +54,7 @@ def synthetic_library(folder: Path, photos: int, identities: int = 200, seed: in
     writer.store(batch)
     lib.recluster(model)
     for person in lib.people():
-        lib.name(person.id, f"Person {person.id}")
+        lib.persons.name(person.id, f"Person {person.id}")
     return lib
 
 

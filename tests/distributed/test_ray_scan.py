@@ -46,7 +46,7 @@ def test_a_lost_worker_stops_the_scan_with_a_message() -> None:
     the CLI prints as a message; the results received before it were already handed on."""
     from facefile.library import LibraryError
     from facefile.pipeline import ray_workers
-    from facefile.pipeline.scan import FileTask
+    from facefile.pipeline.workers import FileTask
 
     @ray.remote(num_cpus=1)
     class DiesOnTheThirdFile:

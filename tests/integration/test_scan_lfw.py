@@ -63,7 +63,7 @@ def test_added_photos_keep_existing_persons(shared_data: Path, tmp_path: Path) -
     link_sample(first, photos)
     lib = Library.open(photos / ".facefile")
     lib.scan(photos, workers=1)
-    lib.name(lib.people()[0].id, "First Person")
+    lib.persons.name(lib.people()[0].id, "First Person")
     persons_before = {p.id: p.name for p in lib.people()}
     person_of_face = {f.id: f.person_id for f in lib.faces() if f.person_id is not None}
 

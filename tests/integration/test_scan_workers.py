@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from facefile.pipeline.scan import FileTask, _results
 from facefile.pipeline.scan_config import ScanConfig
+from facefile.pipeline.workers import FileTask, results
 
 
 class Stages:
@@ -24,5 +24,5 @@ def test_a_worker_that_cannot_load_its_models_fails_the_scan() -> None:
     config = ScanConfig(workers=2, min_files_for_pool=1)
     stages = Stages()
     with pytest.raises(ValueError, match="unknown vision backend"):
-        list(_results(tasks, "no-such-backend", frozenset(), 2, 1024, config, stages))
+        list(results(tasks, "no-such-backend", frozenset(), 2, 1024, config, stages))
     assert stages.names == ["Loading models"]

@@ -121,8 +121,8 @@ def test_rescan_and_reimport_change_nothing_and_corrections_stand(named, exiftoo
     # The user corrects a named face in facefile; importing the XMP again does not undo it.
     path, person, box = intended[0]
     [face] = [f for f in lib.faces() if f.path == path and iou(f.box, box) > 0.7]
-    mine = lib.move(face.id, None)
-    lib.name(mine, "Corrected In Facefile")
+    mine = lib.persons.move(face.id, None)
+    lib.persons.name(mine, "Corrected In Facefile")
     lib.import_xmp()
     assert lib.person(next(f for f in lib.faces() if f.id == face.id).person_id).name == "Corrected In Facefile"
 

@@ -48,7 +48,7 @@ def library_of(root: Path, photos: dict[str, tuple[tuple[int, int], list[tuple[t
     for name, (_, faces) in photos.items():
         for box, person in faces:
             if person:
-                lib.name(lib.move(stored[(name, tuple(map(float, box)))], None), person)
+                lib.persons.name(lib.persons.move(stored[(name, tuple(map(float, box)))], None), person)
     return lib
 
 
@@ -170,7 +170,7 @@ def test_names_written_out_come_back_as_no_new_decision_and_renames_do(exiftool:
         lib.conn.execute("UPDATE faces SET embedding = ? WHERE id = ?", ((v / np.linalg.norm(v)).astype(np.float32).tobytes(), face.id))
     lib.recluster()
     [person] = lib.people()
-    lib.name(person.id, "Anna Smith")
+    lib.persons.name(person.id, "Anna Smith")
     assert lib.stats()["faces_confirmed"] == 0
 
     lib.write_xmp()

@@ -34,7 +34,7 @@ def test_new_photos_join_existing_persons_without_renumbering(lib: Library, peop
     writer = lib.writer(MODEL)
     writer.store(people_photos[:24])  # identities 0-3
     lib.recluster()
-    lib.name(lib.people()[0].id, "Anna")
+    lib.persons.name(lib.people()[0].id, "Anna")
     before = person_of_path(lib)
     names = {p.id: p.name for p in lib.people()}
     writer.store(people_photos[24:])  # identity 4 and the group photos
@@ -51,9 +51,9 @@ def test_user_decisions_survive_recluster(lib: Library, people_photos) -> None:
     faces = {f.path: f for f in lib.faces()}
     a, b = faces["id0/p0.jpg"].person_id, faces["id1/p0.jpg"].person_id
     # Move one face of identity 0 to identity 1's person: the engine would never do that itself.
-    lib.move(faces["id0/p1.jpg"].id, b)
+    lib.persons.move(faces["id0/p1.jpg"].id, b)
     # Reject one face from its person.
-    lib.reject(faces["id2/p0.jpg"].id, faces["id2/p0.jpg"].person_id)
+    lib.persons.reject(faces["id2/p0.jpg"].id, faces["id2/p0.jpg"].person_id)
     rejected_from = faces["id2/p0.jpg"].person_id
     lib.recluster()
     now = {f.path: f for f in lib.faces()}
@@ -66,8 +66,8 @@ def test_merge_is_permanent_and_keeps_a_name(lib: Library, people_photos) -> Non
     lib.writer(MODEL).store(people_photos)
     lib.recluster()
     p = lib.people()
-    lib.name(p[1].id, "Bea")
-    merged = lib.merge(p[0].id, p[1].id)
+    lib.persons.name(p[1].id, "Bea")
+    merged = lib.persons.merge(p[0].id, p[1].id)
     assert merged.name == "Bea" and merged.faces == p[0].faces + p[1].faces
     lib.recluster()
     assert lib.person(p[0].id).faces == merged.faces
@@ -78,11 +78,11 @@ def test_hide_and_move_to_new_person(lib: Library, people_photos) -> None:
     lib.writer(MODEL).store(people_photos)
     lib.recluster()
     p = lib.people()[0]
-    lib.hide(p.id)
+    lib.persons.hide(p.id)
     assert all(x.id != p.id for x in lib.people())
     assert any(x.id == p.id for x in lib.people(include_hidden=True))
     face = lib.faces(p.id)[0]
-    new_id = lib.move(face.id, None)
+    new_id = lib.persons.move(face.id, None)
     assert new_id != p.id and lib.person(new_id).faces == 1
 
 
@@ -90,8 +90,8 @@ def test_resolve_person_by_name_is_case_insensitive(lib: Library, people_photos)
     lib.writer(MODEL).store(people_photos)
     lib.recluster()
     pid = lib.people()[0].id
-    lib.name(pid, "Anna Smith")
-    assert lib.resolve_person("anna smith") == pid == lib.resolve_person(str(pid))
+    lib.persons.name(pid, "Anna Smith")
+    assert lib.persons.resolve("anna smith") == pid == lib.persons.resolve(str(pid))
 
 
 def test_other_models_faces_are_not_clustered_together(lib: Library) -> None:

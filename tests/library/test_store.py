@@ -115,7 +115,7 @@ def test_export_folders_links_each_persons_photos(lib: Library, people_photos, t
     lib.writer(MODEL).store(people_photos)
     lib.recluster()
     first = lib.people()[0]
-    lib.name(first.id, "Anna/Smith")
+    lib.persons.name(first.id, "Anna/Smith")
     out = tmp_path / "out"
     written = lib.export_folders(out)
     assert written == sum(p.photos for p in lib.people())

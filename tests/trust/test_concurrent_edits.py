@@ -42,11 +42,11 @@ class EditLog:
         try:
             if action == "name":
                 name = f"name-{self.count}"
-                lib.name(a, name)
+                lib.persons.name(a, name)
                 self.names[a] = name
             elif action == "merge":
                 faces = _faces_of(lib, a) | _faces_of(lib, b)
-                lib.merge(a, b)
+                lib.persons.merge(a, b)
                 self.merged_into[b] = a
                 self.names.pop(b, None)
                 self.confirmed.update(dict.fromkeys(faces, a))
@@ -54,7 +54,7 @@ class EditLog:
                 face = min(_faces_of(lib, a), default=None)
                 if face is None:
                     return
-                lib.move(face, b)
+                lib.persons.move(face, b)
                 self.confirmed[face] = b
         except LibraryError:
             return  # the person left in between (a re-cluster dropped or a merge took it): no edit made
@@ -115,14 +115,14 @@ def test_edits_committed_while_the_recluster_computes_are_not_overwritten(
         people = sorted(p.id for p in other.people())
         if len(calls) == 1:  # a new face, which the plan files with its look-alikes, is split off
             face = other.faces(unassigned=True)[0].id
-            log.confirmed[face] = other.move(face, None)
+            log.confirmed[face] = other.persons.move(face, None)
         elif len(calls) == 2:  # a person the plan gives new faces to is merged away
             faces = _faces_of(other, people[0]) | _faces_of(other, people[1])
-            other.merge(people[0], people[1])
+            other.persons.merge(people[0], people[1])
             log.merged_into[people[1]] = people[0]
             log.confirmed.update(dict.fromkeys(faces, people[0]))
         else:
-            other.name(people[2], "renamed while clustering")
+            other.persons.name(people[2], "renamed while clustering")
             log.names[people[2]] = "renamed while clustering"
         return result
 

@@ -104,10 +104,10 @@ def test_forget_leaves_no_recoverable_bytes_and_is_not_undone_by_scans(photos: P
     library = photos / ".facefile"
     with Library.open(library) as lib:
         pid, other = person_of(lib, "Ariel_Sharon"), person_of(lib, "Andre_Agassi")
-        lib.name(pid, "Erase Me Smith")
+        lib.persons.name(pid, "Erase Me Smith")
         faces = [f.id for f in lib.faces(pid)]
-        lib.confirm(faces[0], pid)
-        lib.reject(lib.faces(other)[0].id, pid)  # a constraint that names the person
+        lib.persons.confirm(faces[0], pid)
+        lib.persons.reject(lib.faces(other)[0].id, pid)  # a constraint that names the person
         # The web UI's cached crops, named as facefile.web.thumbnails names them; the other
         # person's must stay.
         for f in lib.faces(pid) + lib.faces(other)[:1]:
@@ -165,11 +165,11 @@ def test_export_person_holds_everything_the_library_knows_about_them(photos: Pat
     library = photos / ".facefile"
     with Library.open(library) as lib:
         pid, other = person_of(lib, "Andre_Agassi"), person_of(lib, "Angelina_Jolie")
-        lib.name(pid, "Subject Person")
+        lib.persons.name(pid, "Subject Person")
         confirmed = lib.faces(pid)[0].id
-        lib.confirm(confirmed, pid)
+        lib.persons.confirm(confirmed, pid)
         rejected = lib.faces(other)[0].id
-        lib.reject(rejected, pid)
+        lib.persons.reject(rejected, pid)
         faces = {f.id: f for f in lib.faces(pid)}
         vectors = dict(zip(faces, lib.embeddings(list(faces)), strict=True))
     out = tmp_path / "subject.zip"
@@ -198,7 +198,7 @@ def test_opt_out_keeps_one_template_and_the_person_is_never_filed_again(
     library = photos / ".facefile"
     with Library.open(library) as lib:
         pid = person_of(lib, "Ariel_Sharon")
-        lib.name(pid, "Do Not File")
+        lib.persons.name(pid, "Do Not File")
         erased = len(lib.faces(pid))
     done = facefile("opt-out", "Do Not File", "--yes", "--library", str(library))
     assert done.returncode == 0, done.stderr
@@ -233,7 +233,7 @@ def test_the_audit_log_is_append_only_and_holds_no_erased_data(photos: Path, tmp
     library = photos / ".facefile"
     with Library.open(library) as lib:
         first, second = person_of(lib, "Angelina_Jolie"), person_of(lib, "Andre_Agassi")
-        lib.name(first, "Secret Name")
+        lib.persons.name(first, "Secret Name")
         lib.export_person(first, tmp_path / "a.zip")
         lib.forget(first)
         lib.opt_out(second)

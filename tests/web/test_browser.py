@@ -176,7 +176,7 @@ def test_rename_merge_and_move_through_the_pages(page, served: Served) -> None: 
     with served.library() as lib:
         carl_face = lib.faces(carl)[0]
         image_id = lib.face_source(carl_face.id).image_id
-        split = lib.resolve_person("Split Person")
+        split = lib.persons.resolve("Split Person")
     tab.goto(f"{served.url}/photo/{image_id}")
     tab.locator(f'[data-face-box="{carl_face.id}"]').click()
     assert tab.url.endswith(f"#face-{carl_face.id}")
@@ -194,7 +194,7 @@ def test_rename_merge_and_move_through_the_pages(page, served: Served) -> None: 
         held = assignments(served.folder)
         with served.library() as lib:
             assert lib.person(anna).name == "Anna Test"
-            assert lib.resolve_person("Split Person") == split
+            assert lib.persons.resolve("Split Person") == split
         assert all(held[f] == (anna, "confirmed") for f in bert_faces if f not in moved)
         assert bert not in {p for p, _ in held.values()}
         assert all(held[f] == (split, "confirmed") for f in [*moved, carl_face.id])
@@ -245,7 +245,7 @@ def test_merge_and_group_reviews(page, served: Served) -> None:  # type: ignore[
     with served.library() as lib:
         auto = {p.id: [f.id for f in lib.faces(p.id) if f.provenance == "auto"] for p in lib.people()}
         x, y = [p for p, faces in auto.items() if len(faces) >= 4][:2]
-        part = lib.move_faces(auto[x][:2], None)  # a person the engine split in two, as it were
+        part = lib.persons.move_faces(auto[x][:2], None)  # a person the engine split in two, as it were
         with transaction(lib.conn):  # and one whose faces it left unassigned
             lib.conn.executemany("DELETE FROM assignments WHERE face_id = ?", [(f,) for f in auto[y]])
 
@@ -269,7 +269,7 @@ def test_merge_and_group_reviews(page, served: Served) -> None:  # type: ignore[
     def check() -> None:
         held = assignments(served.folder)
         with served.library() as lib:
-            grouped_id = lib.resolve_person("Grouped Person")
+            grouped_id = lib.persons.resolve("Grouped Person")
         assert all(held[f] == (keep, "confirmed") for f in auto[x])
         assert all(held[f] == (grouped_id, "confirmed") for f in grouped)
 

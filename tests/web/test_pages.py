@@ -38,14 +38,14 @@ def test_every_page_renders(client: TestClient) -> None:
 
 
 def test_people_page_paginates_and_searches(client: TestClient, lib: Library) -> None:
-    lib.name(5, "Zoe Quist")
+    lib.persons.name(5, "Zoe Quist")
     page = client.get("/?q=zoe").text
     assert "Zoe Quist" in page and page.count('class="tile person') == 1
     assert client.get("/").text.count('class="tile person') == 30
     assert 'rel="next"' not in client.get("/").text
     # 60 persons a page: make more persons than that by splitting faces off.
     for face_id in range(1, 70, 2):
-        lib.move_faces([face_id], None)
+        lib.persons.move_faces([face_id], None)
     first, second = client.get("/").text, client.get("/?page=2").text
     assert 'rel="next"' in first and "page 1 of 2" in first and 'rel="prev"' in second
     assert first.count('class="tile person') == 60
@@ -70,7 +70,7 @@ def test_face_actions_move_split_and_reject(client: TestClient, lib: Library) ->
     faces = [f.id for f in lib.person_faces(4)[0]]
     response = post(client, "/faces/act", {"face": faces[:2], "action": "new", "name": "Split", "back": "/person/4"})
     assert flash(response.text) == "2 faces moved to a new person: Split"
-    split = lib.resolve_person("Split")
+    split = lib.persons.resolve("Split")
     assert sorted(f.id for f in lib.person_faces(split)[0]) == sorted(faces[:2])
     post(client, "/faces/act", {"face": faces[2], "action": "move", "person": f"#{split}", "back": "/person/4"})
     assert lib.person(split).faces == 3
@@ -107,7 +107,7 @@ def test_group_and_merge_reviews(client: TestClient, lib: Library) -> None:
     # faces[2] was left unticked: passed over for this session
     assert f'value="{faces[2]}"' not in client.get("/review/groups").text
 
-    split = lib.move_faces([lib.person_faces(9)[0][0].id], None)
+    split = lib.persons.move_faces([lib.person_faces(9)[0][0].id], None)
     page = client.get("/review/merges").text
     assert 'name="keep" value="9"' in page and f'name="other" value="{split}"' in page
     post(client, "/review/merges/answer", {"keep": "9", "other": str(split), "answer": "no"})

@@ -30,9 +30,9 @@ def test_people_page_sorts_searches_hides_and_pages(lib: Library) -> None:
     everyone = lib.people_page(limit=1000).persons
     assert len(everyone) == 30 and [p.faces for p in everyone] == sorted((p.faces for p in everyone), reverse=True)
     zoe, anna, ghost = everyone[3].id, everyone[7].id, everyone[9].id
-    lib.name(zoe, "Zoe")
-    lib.name(anna, "anna")
-    lib.hide(ghost)
+    lib.persons.name(zoe, "Zoe")
+    lib.persons.name(anna, "anna")
+    lib.persons.hide(ghost)
     by_name = lib.people_page(sort="name", limit=3).persons
     assert [p.name for p in by_name[:2]] == ["anna", "Zoe"] and by_name[2].name is None
     assert [p.id for p in lib.people_page(query="zo").persons] == [zoe]
@@ -52,11 +52,11 @@ def test_the_representative_face_is_the_cover_while_it_stays(lib: Library) -> No
     best = max(faces, key=lambda f: (f.quality, -f.id))
     assert lib.person_tiles([person])[person].face_id == best.id
     other = next(f for f in faces if f.id != best.id)
-    lib.set_cover(person, other.id)
+    lib.persons.set_cover(person, other.id)
     assert lib.person_tiles([person])[person].face_id == other.id
     with pytest.raises(LibraryError, match="not a face of"):
-        lib.set_cover(person, faces_by_person(lib)[lib.people()[1].id][0])
-    lib.move_faces([other.id], None)  # the cover leaves: the best face stands for them again
+        lib.persons.set_cover(person, faces_by_person(lib)[lib.people()[1].id][0])
+    lib.persons.move_faces([other.id], None)  # the cover leaves: the best face stands for them again
     assert lib.person_tiles([person])[person].face_id == best.id
 
 
@@ -64,9 +64,9 @@ def test_split_move_and_reject_are_decisions_a_recluster_keeps(lib: Library) -> 
     groups = faces_by_person(lib)
     p, q = sorted(groups, key=lambda k: (-len(groups[k]), k))[:2]
     split = groups[p][:2]
-    carl = lib.move_faces(split, None, name="Carl")
-    lib.move_faces([groups[q][0]], carl)
-    lib.reject_faces([groups[p][2]], p)
+    carl = lib.persons.move_faces(split, None, name="Carl")
+    lib.persons.move_faces([groups[q][0]], carl)
+    lib.persons.reject_faces([groups[p][2]], p)
     assert lib.person(carl).name == "Carl" and lib.person(carl).faces == 3
     lib.recluster()
     after = faces_by_person(lib)
@@ -75,9 +75,9 @@ def test_split_move_and_reject_are_decisions_a_recluster_keeps(lib: Library) -> 
     confirmed = {r[0] for r in lib.conn.execute("SELECT face_id FROM assignments WHERE provenance = 'confirmed'")}
     assert {*split, groups[q][0]} <= confirmed
     with pytest.raises(LibraryError, match="no faces"):
-        lib.move_faces([], carl)
+        lib.persons.move_faces([], carl)
     with pytest.raises(LibraryError, match="no face with id"):
-        lib.reject_faces([999999], carl)
+        lib.persons.reject_faces([999999], carl)
 
 
 def test_suggestions_ask_about_unassigned_faces_and_follow_the_answers(lib: Library) -> None:
@@ -90,16 +90,16 @@ def test_suggestions_ask_about_unassigned_faces_and_follow_the_answers(lib: Libr
     assert first.matches[0].similarity > 0.8  # a face of the same planted identity
     skipped = lib.next_suggestion(skip={first.face_id})
     assert skipped is not None and skipped.face_id != first.face_id
-    lib.reject(first.face_id, asked[first.face_id])  # "No"
+    lib.persons.reject(first.face_id, asked[first.face_id])  # "No"
     again = lib.next_suggestion(skip={skipped.face_id})
     assert again is None or again.face_id != first.face_id or asked[first.face_id] not in {
         m.person_id for m in again.matches
     }
-    lib.confirm(skipped.face_id, skipped.matches[0].person_id)  # "Yes"
+    lib.persons.confirm(skipped.face_id, skipped.matches[0].person_id)  # "Yes"
     remaining = {f for f in asked if f not in (first.face_id, skipped.face_id)}
     last = lib.next_suggestion(skip={first.face_id})
     assert last is not None and last.face_id in remaining
-    lib.confirm(last.face_id, last.matches[0].person_id)
+    lib.persons.confirm(last.face_id, last.matches[0].person_id)
     assert lib.next_suggestion(skip={first.face_id}) is None
     assert {f: p for f, p in lib.conn.execute("SELECT face_id, person_id FROM assignments")}[skipped.face_id] == asked[
         skipped.face_id
@@ -135,7 +135,7 @@ def test_answers_from_another_connection_are_seen_at_once(lib: Library, small_li
     leave_unassigned(lib, [face])
     assert lib.next_suggestion().face_id == face
     with Library.open(small_library) as other:  # e.g. `facefile move` while the UI runs
-        other.move(face, None)
+        other.persons.move(face, None)
     assert lib.next_suggestion() is None
 
 
@@ -146,7 +146,7 @@ def test_look_alike_unassigned_faces_come_as_a_group(lib: Library) -> None:
     group = lib.next_face_group()
     assert group is not None and sorted(group.face_ids) == sorted(groups[p])
     assert lib.next_face_group(skip=set(groups[p])) is None  # no other look-alikes are unassigned
-    dana = lib.move_faces(group.face_ids, None, name="Dana")
+    dana = lib.persons.move_faces(group.face_ids, None, name="Dana")
     assert sorted(faces_by_person(lib)[dana]) == sorted(groups[p])
     assert lib.next_face_group() is None
 
@@ -154,7 +154,7 @@ def test_look_alike_unassigned_faces_come_as_a_group(lib: Library) -> None:
 def test_merge_suggestions_find_a_split_person_and_remember_a_no(lib: Library, small_library: Path) -> None:
     groups = faces_by_person(lib)
     p = sorted(groups)[2]
-    part = lib.move_faces(groups[p][:1], None)
+    part = lib.persons.move_faces(groups[p][:1], None)
     match = lib.next_merge_suggestion()
     assert match is not None and (match.keep, match.other) == (p, part) and match.similarity > 0.8
     assert lib.next_merge_suggestion(skip={(part, p)}) != match
@@ -162,13 +162,13 @@ def test_merge_suggestions_find_a_split_person_and_remember_a_no(lib: Library, s
     with Library.open(small_library) as reopened:
         assert reopened.dismissed_merges() == {(min(p, part), max(p, part))}
         assert reopened.next_merge_suggestion() != match
-    lib.merge(p, part)
+    lib.persons.merge(p, part)
     assert sorted(faces_by_person(lib)[p]) == sorted(groups[p])
 
 
 def test_photo_view_names_every_face_and_finds_its_files(lib: Library) -> None:
     person = lib.people()[0]
-    lib.name(person.id, "Eva")
+    lib.persons.name(person.id, "Eva")
     face = lib.person_faces(person.id)[0][0]
     view = lib.photo(face.image_id)
     assert [(f.id, f.person_label) for f in view.faces] == [(face.id, "Eva")]

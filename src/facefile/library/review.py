@@ -16,10 +16,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from facefile.cluster.suggest import MergeMatch
-from facefile.library.clustering import drop_empty_persons, new_person
 from facefile.library.review_queue import FaceGroup, FaceSuggestion, ReviewQueue
 from facefile.library.scan_status import ScanProgressRecorder, ScanRow, ScanStatus, scan_status
-from facefile.store.db import get_meta, now, set_meta, transaction
+from facefile.store.db import get_meta, set_meta, transaction
 from facefile.store.errors import LibraryError
 from facefile.store.paths import disk_path
 
@@ -189,15 +188,6 @@ class ReviewActions:
         tiles = self.person_tiles(ids)
         return [tiles[i] for i in ids if i in tiles]
 
-    def set_cover(self, person: str | int, face_id: int) -> None:
-        """Show this face for the person (it must be one of theirs)."""
-        pid = self.resolve_person(person)
-        row = self.conn.execute("SELECT person_id FROM assignments WHERE face_id = ?", (int(face_id),)).fetchone()
-        if row is None or row[0] != pid:
-            raise LibraryError(f"face {face_id} is not a face of person {pid}")
-        with transaction(self.conn):
-            self.conn.execute("UPDATE persons SET cover_face_id = ? WHERE id = ?", (int(face_id), pid))
-
     # ------------------------------------------------------------------ faces
 
     def person_faces(self, person: str | int, *, limit: int = 10_000, offset: int = 0) -> tuple[list[FaceTile], int]:
@@ -220,41 +210,6 @@ class ReviewActions:
         ).fetchall()
         total = self.conn.execute(f"SELECT COUNT(*) {base}", args).fetchone()[0]
         return [FaceTile(*r) for r in rows], total
-
-    def move_faces(self, face_ids: Iterable[int], person: str | int | None, *, name: str | None = None) -> int:
-        """Confirm these faces as ``person``, or as one new person (named ``name``) when ``person`` is
-        None: a split. One transaction. Returns the person id."""
-        faces = _face_list(face_ids)
-        for face_id in faces:
-            self._face(face_id)
-        with transaction(self.conn):
-            stamp = now()
-            if person is None:
-                pid = new_person(self.conn, stamp)
-                if name and name.strip():
-                    self.conn.execute("UPDATE persons SET name = ? WHERE id = ?", (name.strip(), pid))
-            else:
-                pid = self.resolve_person(person)
-            for face_id in faces:
-                self._confirm(face_id, pid)
-            drop_empty_persons(self.conn)
-        return pid
-
-    def reject_faces(self, face_ids: Iterable[int], person: str | int) -> None:
-        """"Not this person" for each face: remembered forever; the faces leave the person."""
-        faces = _face_list(face_ids)
-        for face_id in faces:
-            self._face(face_id)
-        pid = self.resolve_person(person)
-        with transaction(self.conn):
-            stamp = now()
-            for face_id in faces:
-                self.conn.execute(
-                    "INSERT OR IGNORE INTO rejections(face_id, person_id, created_at) VALUES (?, ?, ?)",
-                    (face_id, pid, stamp),
-                )
-                self.conn.execute("DELETE FROM assignments WHERE face_id = ? AND person_id = ?", (face_id, pid))
-            drop_empty_persons(self.conn)
 
     def face_source(self, face_id: int) -> FaceSource:
         row = self.conn.execute(
@@ -380,13 +335,6 @@ def _frame_time(conn: sqlite3.Connection) -> str:
     """The SQL for a face's video frame time: ``f.video_frame_s`` from schema 3 on (videos), else NULL."""
     columns = {r[1] for r in conn.execute("PRAGMA table_info(faces)")}
     return "f.video_frame_s" if "video_frame_s" in columns else "NULL"
-
-
-def _face_list(face_ids: Iterable[int]) -> list[int]:
-    faces = list(dict.fromkeys(int(f) for f in face_ids))  # unique, in the order given
-    if not faces:
-        raise LibraryError("no faces given")
-    return faces
 
 
 def _tile(r: sqlite3.Row) -> PersonTile:

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from facefile.store.db import now
+from facefile.store.scans import ScanRow
 
 PROGRESS_FILENAME = "scan-progress.json"
 WRITE_INTERVAL_S = 0.5
@@ -86,20 +87,6 @@ def process_alive(pid: object) -> bool:
     except PermissionError:
         return True  # exists, owned by someone else
     return True
-
-
-@dataclass(frozen=True)
-class ScanRow:
-    id: int
-    folder: str
-    started_at: str
-    finished_at: str | None
-    status: str
-    files_seen: int
-    files_new: int
-    files_gone: int
-    faces_added: int
-    errors: int
 
 
 @dataclass(frozen=True)

@@ -1,6 +1,6 @@
 """Decode, detect and embed as Ray actors; results stream back to the one SQLite writer.
 
-The per-file work is ``facefile.pipeline.scan.process_file``, the very function local workers run, so the
+The per-file work is ``facefile.pipeline.workers.process_file``, the very function local workers run, so the
 two paths cannot drift apart. Each actor loads the models once (``init_worker``) and takes one
 file at a time from ``ActorPool.map_unordered``, which submits a new file only when an actor is
 free: back-pressure, so a million-file scan never queues a million tasks. Files must be on a path
@@ -14,11 +14,11 @@ from __future__ import annotations
 import os
 import time
 from collections.abc import Iterator, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-if TYPE_CHECKING:
-    from facefile.pipeline.scan import FileTask
-    from facefile.store.records import ImageResult
+from facefile.pipeline.workers import FileTask, init_worker, process_file
+from facefile.store.errors import LibraryError
+from facefile.store.records import ImageResult
 
 LOCAL = "local"  # `--ray` without an address: start a Ray instance on this machine
 
@@ -27,7 +27,7 @@ LOCAL = "local"  # `--ray` without an address: start a Ray instance on this mach
 last_ready_at: float | None = None
 
 
-def _ray():  # noqa: ANN202 - the ray module, imported on demand
+def ray_module():  # noqa: ANN201 - the ray module, imported on demand
     os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")
     try:
         import ray
@@ -38,7 +38,7 @@ def _ray():  # noqa: ANN202 - the ray module, imported on demand
 
 def start(address: str | None, workers: int) -> int:
     """Connect to the cluster at ``address`` (or start a local one); returns the actors to use."""
-    ray = _ray()
+    ray = ray_module()
     if not ray.is_initialized():
         if address in (None, LOCAL):
             ray.init(num_cpus=workers, include_dashboard=False, log_to_driver=False, configure_logging=False)
@@ -53,9 +53,8 @@ def ray_results(
     *, address: str | None = None, workers: int = 2,
 ) -> Iterator[ImageResult]:
     """``process_file`` of every task, on Ray actors, in completion order."""
-    ray = _ray()
+    ray = ray_module()
 
-    from facefile.pipeline.scan import init_worker, process_file
 
     @ray.remote(num_cpus=1)
     class FaceWorker:
@@ -79,10 +78,9 @@ def stream(actors: Sequence[Any], tasks: Sequence[FileTask]) -> Iterator[ImageRe
     killed) stops the scan with a LibraryError: what the driver stored so far stays stored, and the
     same scan run again processes only the rest. The actors are killed at the end, however it ends."""
     global last_ready_at
-    ray = _ray()
+    ray = ray_module()
     from ray.util import ActorPool
 
-    from facefile.library import LibraryError
 
     try:
         ray.get([actor.ready.remote() for actor in actors])

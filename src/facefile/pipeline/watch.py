@@ -9,10 +9,8 @@ import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING
 
-if TYPE_CHECKING:
-    from facefile.library import Library, ScanReport
+from facefile.store import ScanReport
 
 
 class _Changes:
@@ -32,32 +30,32 @@ class _Changes:
 
 
 def watch_folder(
-    lib: Library,
+    scan: Callable[[], ScanReport],
     folder: Path,
     *,
-    backend: str | None = None,
+    ignore: Path,
     debounce: float = 3.0,
     on_scan: Callable[[ScanReport], None] | None = None,
     stop: threading.Event | None = None,
     poll: float = 0.2,
 ) -> None:
-    """Scan once, then again whenever ``folder`` has been quiet for ``debounce`` seconds after a
-    change. Runs until ``stop`` is set (or Ctrl-C)."""
+    """``scan()`` once, then again whenever ``folder`` has been quiet for ``debounce`` seconds after
+    a change outside ``ignore`` (the library's own folder). Runs until ``stop`` is set (or Ctrl-C)."""
     from watchdog.observers import Observer
 
     stop = stop or threading.Event()
-    changes = _Changes(lib.folder)
+    changes = _Changes(ignore)
     observer = Observer()
     observer.schedule(changes, str(folder), recursive=True)  # type: ignore[arg-type]
     observer.start()
     try:
-        report = lib.scan(folder, backend=backend)
+        report = scan()
         if on_scan:
             on_scan(report)
         while not stop.is_set():
             if changes.pending.is_set() and time.monotonic() - changes.last_event >= debounce:
                 changes.pending.clear()
-                report = lib.scan(folder, backend=backend)
+                report = scan()
                 if on_scan:
                     on_scan(report)
             stop.wait(poll)

@@ -104,8 +104,6 @@ def scan(folder: Path, library_path: Path | None, backend: str | None, workers: 
 @fail_on_library_error
 def watch(folder: Path, library_path: Path | None, backend: str | None, debounce: float) -> None:
     """Keep the library current while photos arrive in FOLDER (Ctrl-C to stop)."""
-    from facefile.pipeline.watch import watch_folder
-
     with open_library(library_path, folder, create=True) as lib:
         def scanned(report: Any) -> None:
             console.print(
@@ -115,7 +113,7 @@ def watch(folder: Path, library_path: Path | None, backend: str | None, debounce
 
         console.print(f"Watching {folder} (Ctrl-C to stop)")
         try:
-            watch_folder(lib, folder, backend=backend, debounce=debounce, on_scan=scanned)
+            lib.watch(folder, backend=backend, debounce=debounce, on_scan=scanned)
         except KeyboardInterrupt:
             console.print("Stopped.")
 
@@ -238,7 +236,7 @@ def stats(library_path: Path | None, as_json: bool) -> None:
 def name(person: str, name: str, library_path: Path | None) -> None:
     """Give PERSON a NAME ("" removes it)."""
     with open_library(library_path) as lib:
-        p = lib.name(person, name)
+        p = lib.persons.name(person, name)
         out.print(f"person {p.id} is now {p.label!r}", markup=False)
 
 
@@ -250,7 +248,7 @@ def name(person: str, name: str, library_path: Path | None) -> None:
 def merge(keep: str, others: tuple[str, ...], library_path: Path | None) -> None:
     """Merge OTHERS into KEEP: they are one person, now and after every re-cluster."""
     with open_library(library_path) as lib:
-        p = lib.merge(keep, *others)
+        p = lib.persons.merge(keep, *others)
         out.print(f"{p.label} (id {p.id}): {p.faces} faces in {p.photos} photos", markup=False)
 
 
@@ -262,7 +260,7 @@ def merge(keep: str, others: tuple[str, ...], library_path: Path | None) -> None
 def move(face: int, person: str, library_path: Path | None) -> None:
     """Move FACE (id from `show`) to PERSON (id, name, or `new`); remembered as your decision."""
     with open_library(library_path) as lib:
-        pid = lib.move(face, None if person.lower() == "new" else person)
+        pid = lib.persons.move(face, None if person.lower() == "new" else person)
         out.print(f"face {face} -> person {pid}")
 
 
@@ -274,7 +272,7 @@ def move(face: int, person: str, library_path: Path | None) -> None:
 def reject(face: int, person: str, library_path: Path | None) -> None:
     """FACE is not PERSON: it leaves them and never comes back."""
     with open_library(library_path) as lib:
-        lib.reject(face, person)
+        lib.persons.reject(face, person)
         out.print(f"face {face} is not person {person}")
 
 
@@ -286,7 +284,7 @@ def reject(face: int, person: str, library_path: Path | None) -> None:
 def hide(person: str, undo: bool, library_path: Path | None) -> None:
     """Hide PERSON from `people` and exports (strangers, posters, statues)."""
     with open_library(library_path) as lib:
-        p = lib.hide(person, not undo)
+        p = lib.persons.hide(person, not undo)
         out.print(f"{p.label} is {'hidden' if p.hidden else 'visible'}", markup=False)
 
 

@@ -1,4 +1,4 @@
-"""Rich progress bars with an ETA for long operations (the ``ScanProgress`` of ``facefile.pipeline.scan``)."""
+"""Rich progress bars with an ETA for long operations (a ``facefile.pipeline.ScanProgress``)."""
 from __future__ import annotations
 
 from typing import Any

@@ -75,7 +75,7 @@ async def rename(request: Request) -> Response:
     pid = request.path_params["pid"]
     form = await state.form(request)
     return await state.act(
-        f"/person/{pid}", lambda: f"Renamed: {state.lib.name(pid, str(form.get('name', ''))[:200]).label}"
+        f"/person/{pid}", lambda: f"Renamed: {state.lib.persons.name(pid, str(form.get('name', ''))[:200]).label}"
     )
 
 
@@ -85,7 +85,7 @@ async def hide(request: Request) -> Response:
     form = await state.form(request)
 
     def act() -> str:
-        tile = state.lib.hide(pid, form.get("hidden") == "1")
+        tile = state.lib.persons.hide(pid, form.get("hidden") == "1")
         return f"{tile.label} is {'hidden' if tile.hidden else 'shown again'}"
 
     return await state.act(f"/person/{pid}", act)
@@ -97,9 +97,9 @@ async def merge(request: Request) -> Response:
     form = await state.form(request)
 
     def act() -> tuple[str, str]:
-        target = state.lib.resolve_person(person_ref(form.get("into")))
+        target = state.lib.persons.resolve(person_ref(form.get("into")))
         before = state.lib.person(pid).label
-        merged = state.lib.merge(target, pid)
+        merged = state.lib.persons.merge(target, pid)
         return f"Merged {before} into {merged.label}: {merged.faces} faces", f"/person/{target}"
 
     return await state.act(f"/person/{pid}", act)

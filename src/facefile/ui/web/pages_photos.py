@@ -79,18 +79,18 @@ async def act_on_faces(request: Request) -> Response:
     def act() -> str:
         n = f"{len(faces)} face{'s' if len(faces) != 1 else ''}"
         if action == "move":
-            pid = lib.move_faces(faces, person_ref(form.get("person")))
+            pid = lib.persons.move_faces(faces, person_ref(form.get("person")))
             return f"{n} moved to {lib.person(pid).label}"
         if action == "new":
-            pid = lib.move_faces(faces, None, name=str(form.get("name", ""))[:200])
+            pid = lib.persons.move_faces(faces, None, name=str(form.get("name", ""))[:200])
             return f"{n} moved to a new person: {lib.person(pid).label}"
         if action == "reject":
-            pid = lib.resolve_person(str(form.get("from_person", "")))
-            lib.reject_faces(faces, pid)
+            pid = lib.persons.resolve(str(form.get("from_person", "")))
+            lib.persons.reject_faces(faces, pid)
             return f"{n} marked as not {lib.person(pid).label}"
         if action == "cover":
-            pid = lib.resolve_person(str(form.get("from_person", "")))
-            lib.set_cover(pid, faces[0])
+            pid = lib.persons.resolve(str(form.get("from_person", "")))
+            lib.persons.set_cover(pid, faces[0])
             return f"Face {faces[0]} is now the cover of {lib.person(pid).label}"
         raise LibraryError(f"unknown action {action!r}")
 

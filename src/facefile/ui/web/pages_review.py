@@ -39,13 +39,13 @@ async def answer(request: Request) -> Response:
     lib = state.lib
 
     def act() -> str:
-        pid = lib.resolve_person(person)
+        pid = lib.persons.resolve(person)
         label = lib.person(pid).label
         if reply == "yes":
-            lib.confirm(face, pid)
+            lib.persons.confirm(face, pid)
             return f"Face {face} is {label}"
         if reply == "no":
-            lib.reject(face, pid)
+            lib.persons.reject(face, pid)
             return f"Face {face} is not {label}"
         if reply == "skip":
             state.skipped_faces.add(face)
@@ -84,14 +84,14 @@ async def answer_group(request: Request) -> Response:
             return "Select one or more faces first."
         n = f"{len(chosen)} face{'s' if len(chosen) != 1 else ''}"
         if action == "yes":
-            pid = lib.move_faces(chosen, str(form.get("person", "")))
+            pid = lib.persons.move_faces(chosen, str(form.get("person", "")))
         elif action == "other":
-            pid = lib.move_faces(chosen, person_ref(form.get("other")))
+            pid = lib.persons.move_faces(chosen, person_ref(form.get("other")))
         elif action == "new":
-            pid = lib.move_faces(chosen, None, name=str(form.get("name", ""))[:200])
+            pid = lib.persons.move_faces(chosen, None, name=str(form.get("name", ""))[:200])
         elif action == "no":
-            pid = lib.resolve_person(str(form.get("person", "")))
-            lib.reject_faces(chosen, pid)
+            pid = lib.persons.resolve(str(form.get("person", "")))
+            lib.persons.reject_faces(chosen, pid)
             state.skipped_groups.update(set(everyone) - set(chosen))
             return f"{n} marked as not {lib.person(pid).label}"
         else:
@@ -130,7 +130,7 @@ async def answer_merge(request: Request) -> Response:
     def act() -> str:
         if reply == "yes":
             gone = lib.person(other).label
-            merged = lib.merge(keep, other)
+            merged = lib.persons.merge(keep, other)
             return f"Merged {gone} into {merged.label}"
         if reply == "no":
             lib.dismiss_merge(keep, other)

@@ -1,0 +1,67 @@
+"""The store: one library database behind typed repositories. Every line of SQL in facefile lives in
+this package; nothing outside it sees a connection.
+
+    store = Store.open(folder / DB_FILENAME)
+    with store.transaction():
+        pid = store.persons.new()
+        store.decisions.confirm(face_id, pid)
+
+A second store (PostgreSQL, for a family server) would provide the same repositories.
+"""
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from facefile.store.db import connect, transaction
+from facefile.store.decisions import DecisionRepository
+from facefile.store.faces import FaceRepository
+from facefile.store.meta import MetaRepository
+from facefile.store.paths import PathRepository
+from facefile.store.persons import PersonRepository
+from facefile.store.photos import PhotoRepository
+from facefile.store.scans import ScanRepository
+
+
+class Store:
+    """A library database opened once; its repositories share the one private connection."""
+
+    def __init__(self, conn: sqlite3.Connection, path: Path) -> None:
+        self._conn = conn
+        self.path = path
+        self.meta = MetaRepository(conn)
+        self.paths = PathRepository(conn)
+        self.photos = PhotoRepository(conn)
+        self.faces = FaceRepository(conn)
+        self.persons = PersonRepository(conn)
+        self.decisions = DecisionRepository(conn)
+        self.scans = ScanRepository(conn)
+
+    @classmethod
+    def open(cls, path: Path, *, readonly: bool = False) -> Store:
+        """Open (creating and migrating if needed) the database file at ``path``."""
+        return cls(connect(path, readonly=readonly), path)
+
+    def close(self) -> None:
+        self._conn.close()
+
+    @contextmanager
+    def transaction(self) -> Iterator[None]:
+        """One write transaction, taken with the write lock up front; rolled back on any error."""
+        with transaction(self._conn):
+            yield
+
+    @property
+    def in_transaction(self) -> bool:
+        return self._conn.in_transaction
+
+    def data_version(self) -> int:
+        """Changes when another connection commits (SQLite's ``PRAGMA data_version``): readers use
+        it to know that what they loaded may be stale."""
+        return int(self._conn.execute("PRAGMA data_version").fetchone()[0])
+
+    def total_changes(self) -> int:
+        """Rows changed through this connection so far (its own writes, which data_version misses)."""
+        return self._conn.total_changes
