@@ -40,7 +40,8 @@ system-deps:
 	fi
 
 test: install-dev system-deps
-	$(VENV)/bin/ruff check src tests
+	$(VENV)/bin/ruff check src tests benchmarks
+	$(VENV)/bin/lint-imports
 	$(PY) -m pytest -q -ra
 
 bench: install-dev
@@ -56,8 +57,9 @@ bench: install-dev
 	$(FF) bench crash --data "$(DATA)"
 
 lint: install-dev
-	$(VENV)/bin/ruff check src tests
-	$(VENV)/bin/mypy src/facefile/cluster src/facefile/library
+	$(VENV)/bin/ruff check src tests benchmarks
+	$(VENV)/bin/lint-imports
+	$(VENV)/bin/mypy src/facefile/cluster src/facefile/store src/facefile/library
 
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache .ruff_cache .mypy_cache test-artifacts

@@ -8,7 +8,7 @@ import pytest
 from click.testing import CliRunner
 from facefile_bench.lfw import identities, link_sample
 
-from facefile.ui.cli.app import EXIT_FILES_FAILED, main
+from facefile.ui.cli.main import EXIT_FILES_FAILED, main
 
 pytestmark = pytest.mark.data
 
@@ -76,7 +76,7 @@ def test_missing_library_is_a_clean_error(tmp_path: Path) -> None:
 
 
 def test_show_prints_a_video_track_as_its_time_range() -> None:
-    from facefile.ui.cli.app import video_time
+    from facefile.ui.cli.main import video_time
 
     assert video_time(12.4, 79.9) == "0:12–1:19"
     assert video_time(None, None) == ""

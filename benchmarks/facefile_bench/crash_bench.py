@@ -14,7 +14,6 @@ import os
 import random
 import shutil
 import signal
-import sqlite3
 import subprocess
 import sys
 import tempfile
@@ -23,6 +22,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from facefile.store.inspection import integrity, stored_contents, write_lock_held
 from facefile_bench.lfw import integration_sample, link_sample
 
 LINGER_TIMEOUT = 15.0  # seconds a killed scan's workers get to notice and exit
@@ -70,22 +70,6 @@ class KillOutcome:
     lingering: list[int] = field(default_factory=list)  # children alive LINGER_TIMEOUT s after the kill
 
 
-def write_lock_held(db: Path) -> bool:
-    """Whether some connection holds ``db``'s write lock now (is inside BEGIN IMMEDIATE ... COMMIT):
-    our own BEGIN IMMEDIATE fails at once. When it succeeds it is rolled back at once."""
-    if not db.exists():
-        return False
-    conn = sqlite3.connect(db, timeout=0, isolation_level=None)
-    try:
-        conn.execute("BEGIN IMMEDIATE")
-        conn.execute("ROLLBACK")
-        return False
-    except sqlite3.OperationalError:
-        return True
-    finally:
-        conn.close()
-
-
 def run_and_kill(cmd: list[str], delay: float, *, in_write_of: Path | None = None,
                  env: dict[str, str] | None = None) -> KillOutcome:
     """Run ``cmd``; SIGKILL it after ``delay`` seconds unless it ended, then wait for its children.
@@ -121,11 +105,6 @@ def run_and_kill(cmd: list[str], delay: float, *, in_write_of: Path | None = Non
 # ---------------------------------------------------------------------- library comparison
 
 
-def integrity(db: Path) -> str:
-    with sqlite3.connect(db, timeout=30) as conn:
-        return conn.execute("PRAGMA integrity_check").fetchone()[0]
-
-
 @dataclass
 class LibraryFacts:
     """What must be equal after any number of kills and resumes (person ids aside)."""
@@ -141,46 +120,27 @@ class LibraryFacts:
                 if getattr(self, name) != getattr(other, name)]
 
 
-def _migrated(conn: sqlite3.Connection) -> bool:
-    """False for a database whose first migration a kill rolled back (an empty file)."""
-    return conn.execute("PRAGMA user_version").fetchone()[0] > 0
-
-
 def library_facts(db: Path) -> LibraryFacts:
-    with sqlite3.connect(db, timeout=30) as conn:
-        if not _migrated(conn):
-            return LibraryFacts([], set(), 0, 0, 0)
-        rows = conn.execute(
-            "SELECT fi.path, f.x1, f.y1, f.x2, f.y2, a.person_id FROM files fi "
-            "JOIN faces f ON f.image_id = fi.image_id LEFT JOIN assignments a ON a.face_id = f.id"
-        ).fetchall()
-        groups: dict[int, set[tuple[str, float]]] = {}
-        for path, x1, _y1, _x2, _y2, person in rows:
-            if person is not None:
-                groups.setdefault(person, set()).add((path, x1))
-        one = lambda sql: conn.execute(sql).fetchone()[0]  # noqa: E731
-        return LibraryFacts(
-            faces=sorted(r[:5] for r in rows),
-            persons={frozenset(g) for g in groups.values()},
-            files=one("SELECT COUNT(*) FROM files"),
-            images=one("SELECT COUNT(*) FROM images"),
-            file_errors=one("SELECT COUNT(*) FROM file_errors"),
-        )
+    contents = stored_contents(db)
+    groups: dict[int, set[tuple[str, float]]] = {}
+    for path, x1, _y1, _x2, _y2, person in contents.faces:
+        if person is not None:
+            groups.setdefault(person, set()).add((path, x1))
+    return LibraryFacts(
+        faces=sorted(r[:5] for r in contents.faces),
+        persons={frozenset(g) for g in groups.values()},
+        files=contents.files,
+        images=contents.images,
+        file_errors=contents.file_errors,
+    )
 
 
 def persons_dirty(db: Path) -> bool:
-    with sqlite3.connect(db, timeout=30) as conn:
-        if not _migrated(conn):
-            return False
-        row = conn.execute("SELECT value FROM meta WHERE key = 'persons_dirty'").fetchone()
-        return bool(row and row[0] == "1")
+    return stored_contents(db).persons_dirty
 
 
 def scan_statuses(db: Path) -> Counter[str]:
-    with sqlite3.connect(db, timeout=30) as conn:
-        if not _migrated(conn):
-            return Counter()
-        return Counter(s for (s,) in conn.execute("SELECT status FROM scans"))
+    return stored_contents(db).scan_statuses
 
 
 # ---------------------------------------------------------------------- the scan kill loop

@@ -19,7 +19,7 @@ import numpy as np
 from numpy.typing import ArrayLike
 
 if TYPE_CHECKING:
-    from facefile.cluster.suggest import SuggestParams
+    from facefile.cluster import SuggestParams
 
 __all__ = ["bcubed_prf", "majority_identity", "merge_precision", "nmi", "noise_as_singletons", "pairwise_prf",
            "suggestion_precision"]
@@ -135,7 +135,7 @@ def suggestion_precision(
     a right one (their identity is some person's majority identity: ``right / eligible`` is the
     recall). Precision is nan when nothing was shown (read it with ``shown``).
     """
-    from facefile.cluster.suggest import PersonIndex
+    from facefile.cluster import PersonIndex
 
     truth, labels, photos = np.asarray(truth), np.asarray(labels), np.asarray(photos)
     majority = majority_identity(truth, labels)
@@ -167,7 +167,7 @@ def merge_precision(
     majority identity and no photo (the splits a perfect queue would offer: ``right / true_pairs``
     is the recall, capped by ``top``). Precision is nan when nothing was shown (read it with
     ``shown``)."""
-    from facefile.cluster.suggest import PersonIndex
+    from facefile.cluster import PersonIndex
 
     truth, labels, photos = np.asarray(truth), np.asarray(labels), np.asarray(photos)
     assigned = np.flatnonzero(labels >= 0)

@@ -21,8 +21,7 @@ from pathlib import Path
 
 import numpy as np
 
-from facefile.cluster import ClusterParams, cluster_faces
-from facefile.cluster.suggest import SuggestParams
+from facefile.cluster import ClusterParams, SuggestParams, cluster_faces
 from facefile_bench.baselines import baselines
 from facefile_bench.ceiling import CEILING_LABEL, average_link_ceiling
 from facefile_bench.embed_cache import EmbeddingCache, embed_items

@@ -17,8 +17,7 @@ from dataclasses import replace
 
 import numpy as np
 
-from facefile.cluster import ClusterParams, Constraints, cluster_faces
-from facefile.cluster.calibrate import Calibration, calibrate
+from facefile.cluster import Calibration, ClusterParams, Constraints, calibrate, cluster_faces
 from facefile_bench.metrics import bcubed_prf, noise_as_singletons
 from facefile_bench.quality_sets import FaceSet
 

@@ -21,14 +21,15 @@ import subprocess
 import sys
 import tempfile
 import time
+from contextlib import closing
 from pathlib import Path
 
 import numpy as np
 
-from facefile.cluster.partition import partitioned_cluster
+from facefile.cluster import partitioned_cluster
 from facefile.library import FaceRecord, ImageResult, Library
-from facefile.library.clustering import load_faces
-from facefile.library.incremental import recorded_params
+from facefile.library.cluster_runs import recorded_params
+from facefile.store import DB_FILENAME, Store
 from facefile_bench.metrics import bcubed_prf, noise_as_singletons
 from facefile_bench.synthetic import FaceModel, SyntheticFaces, zipf_sizes
 
@@ -122,7 +123,8 @@ def run(data: Path, *, faces: int = 1_000_000, identities: int | None = None, pa
         _store(lib, results, progress)
         del results
         store_s = time.perf_counter() - t
-        face_ids = np.array([r[0] for r in lib.conn.execute("SELECT id FROM faces ORDER BY id")], dtype=np.int64)
+        with closing(Store.open(path / DB_FILENAME)) as store:
+            face_ids = store.faces.load_model(MODEL).ids
         truth = dict(zip(face_ids.tolist(), synthetic.identity[first].tolist(), strict=True))
         lib.close()
 
@@ -133,7 +135,8 @@ def run(data: Path, *, faces: int = 1_000_000, identities: int | None = None, pa
         full = json.loads(child.stdout.strip().splitlines()[-1])
 
         lib = Library.open(path)
-        assigned = dict(lib.conn.execute("SELECT face_id, person_id FROM assignments"))
+        store = Store.open(path / DB_FILENAME)  # the bench's own reads, beside the library's connection
+        assigned = dict(store.decisions.assignment_pairs())
         full_labels = np.array([assigned.get(int(f), -1) for f in face_ids], dtype=np.int64)
         true_labels = synthetic.identity[first]
         full_f = bcubed_prf(true_labels, noise_as_singletons(full_labels))[2]
@@ -150,7 +153,7 @@ def run(data: Path, *, faces: int = 1_000_000, identities: int | None = None, pa
             report = lib.update_persons(MODEL)
             add_s.append(time.perf_counter() - t)
             modes.append(report.mode)
-            placed_right += _placed_right(lib, synthetic.identity[rows], truth, len(rows))
+            placed_right += _placed_right(store, synthetic.identity[rows], truth, len(rows))
             if progress is not None:
                 progress.advance()  # type: ignore[attr-defined]
         lib.close()
@@ -159,9 +162,12 @@ def run(data: Path, *, faces: int = 1_000_000, identities: int | None = None, pa
         lib = Library.open(path)
         lib.model_id()
         open_s = time.perf_counter() - t
-        lib.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-        ids, images, quality, embeddings = load_faces(lib.conn, MODEL)
-        params = recorded_params(lib.conn, MODEL)
+        store.close()
+        with closing(Store.open(path / DB_FILENAME)) as store:
+            store.checkpoint()  # the WAL folded into the file: "on disk" is the database itself
+            stored = store.faces.load_model(MODEL)
+            params = recorded_params(store, MODEL)
+        ids, images, quality, embeddings = stored.ids, stored.photos, stored.quality, stored.vectors
         lib.close()
         disk = sum(p.stat().st_size for p in path.iterdir() if p.is_file())
         bytes_per_face = disk / len(ids)
@@ -202,22 +208,18 @@ def _single_photos(synthetic: SyntheticFaces, rows: np.ndarray) -> SyntheticFace
     return SyntheticFaces(synthetic.embeddings[rows], synthetic.identity[rows], np.arange(len(rows), dtype=np.int64))
 
 
-def _placed_right(lib: Library, identities: np.ndarray, truth: dict[int, int], count: int) -> int:
+def _placed_right(store: Store, identities: np.ndarray, truth: dict[int, int], count: int) -> int:
     """Of the last ``count`` faces, how many joined a person whose faces are mostly their identity."""
-    rows = lib.conn.execute(
-        "SELECT f.id, a.person_id FROM faces f LEFT JOIN assignments a ON a.face_id = f.id ORDER BY f.id DESC LIMIT ?",
-        (count,),
-    ).fetchall()[::-1]
+    _, largest = store.faces.extent(MODEL)
+    faces = list(range(largest - count + 1, largest + 1))  # a batch's faces get consecutive ids
+    person_of = store.decisions.persons_of(faces)
     right = 0
-    for (face, person), identity in zip(rows, identities.tolist(), strict=True):
-        truth[int(face)] = identity
+    for face, identity in zip(faces, identities.tolist(), strict=True):
+        truth[face] = identity
+        person = person_of.get(face)
         if person is None:
             continue
-        members = [truth.get(int(f)) for (f,) in lib.conn.execute(
-            "SELECT face_id FROM assignments WHERE person_id = ? LIMIT 50", (person,))]
+        members = [truth.get(f) for f in store.decisions.faces_of(person)[:50]]
         values, counts = np.unique([m for m in members if m is not None], return_counts=True)
         right += int(len(values) > 0 and values[np.argmax(counts)] == identity)
     return right
-
-
-__all__ = ["run"]

@@ -16,6 +16,7 @@ Scores (the last line of ``run``):
 from __future__ import annotations
 
 import tempfile
+from contextlib import closing
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -162,15 +163,17 @@ class VideoScores:
 
 
 def track_photo_persons(lib: Library) -> dict[int, int]:
-    """face id -> cluster label from the engine run on the faces as ``persons.load_faces`` reads them
+    """face id -> cluster label from the engine run on the faces as ``store.faces.load_model`` reads them
     (every video face track a photo of its own: a video's tracks are different moments, not one
     photo whose faces must be different people), with the model's prior thresholds. -1 for
     unassigned faces."""
     from facefile.cluster import ClusterParams, cluster_faces
-    from facefile.library.clustering import load_faces
+    from facefile.store import DB_FILENAME, Store
 
     model = lib.model_id()
-    ids, photos, quality, embeddings = load_faces(lib.conn, model or "")
+    with closing(Store.open(lib.folder / DB_FILENAME, readonly=True)) as store:
+        stored = store.faces.load_model(model or "")
+    ids, photos, quality, embeddings = stored.ids, stored.photos, stored.quality, stored.vectors
     if not len(ids):
         return {}
     labels = cluster_faces(embeddings, photos, quality=quality, params=ClusterParams.for_model(model or "")).labels
@@ -187,12 +190,12 @@ def score_videos(lib: Library, truth: list[Appearance], shots: dict[str, list[Sh
         return -1 if face.person_id is None else face.person_id
 
     video_faces = [f for f in lib.faces() if Path(f.path).name in shots]
-    times = lib.face_times([f.id for f in video_faces])
+    times = lib.interop.face_times([f.id for f in video_faces])
     label_of: dict[int, str] = {}
     found = set()
     for face in video_faces:
         start, end = times[face.id]
-        frame_t = lib.conn.execute("SELECT video_frame_s FROM faces WHERE id = ?", (face.id,)).fetchone()[0]
+        frame_t = face.video_frame_s
         for i, a in enumerate(truth):
             if a.video != Path(face.path).name or not (a.start_s <= frame_t < a.end_s):
                 continue

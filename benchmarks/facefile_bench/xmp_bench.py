@@ -69,9 +69,9 @@ def run(photos: int = 10_000) -> str:
         lib = synthetic_library(Path(tmp), photos)
         setup = time.perf_counter() - started
         before = _hashes(Path(tmp) / "photos")
-        sidecar = lib.write_xmp()
+        sidecar = lib.interop.write_xmp()
         unchanged = before == _hashes(Path(tmp) / "photos")
-        embedded = lib.write_xmp(embed=True)
+        embedded = lib.interop.write_xmp(embed=True)
         lib.close()
     per_10k = 10_000 / max(photos, 1)
     return (

@@ -331,7 +331,7 @@ def test_small_groups_join_the_person_their_nearest_faces_are_in() -> None:
 
 
 def test_the_vote_also_runs_on_given_pairs_with_their_nearest_faces() -> None:
-    from facefile.cluster.engine import vote_buffer
+    from facefile.cluster.engine import CandidateGraph, cluster_candidates, vote_buffer
     from facefile.cluster.graph import knn_edges
 
     rng = np.random.default_rng(3)
@@ -344,7 +344,7 @@ def test_the_vote_also_runs_on_given_pairs_with_their_nearest_faces() -> None:
     a, b, _ = knn_edges(X, params.neighbors, params.link_similarity - params.evidence_gain, nearest=nearest)
     shuffle = rng.permutation(len(X))  # given in another order than the engine's own
     back = np.argsort(shuffle)
-    given = cluster_faces(X[shuffle], photos[shuffle], params=params, candidate_pairs=(back[a], back[b]),
-                          candidate_nearest=np.where(nearest >= 0, back[np.maximum(nearest, 0)], -1)[shuffle]).labels
+    graph = CandidateGraph((back[a], back[b]), nearest=np.where(nearest >= 0, back[np.maximum(nearest, 0)], -1)[shuffle])
+    given = cluster_candidates(X[shuffle], photos[shuffle], graph, params=params).labels
     assert same_partition(given[back], cluster_faces(X, photos, params=params).labels)
     assert (given[back][[40, 41, 42]] == given[back][0]).all()

@@ -12,7 +12,8 @@ import pytest
 from facefile_bench.lfw import link_sample, photo_sample
 
 from facefile.library import Library
-from facefile.ui.cli.app import EXIT_INTERRUPTED
+from facefile.ui.cli.main import EXIT_INTERRUPTED
+from tests.support.database import sql
 
 pytestmark = [pytest.mark.data, pytest.mark.slow]
 
@@ -63,8 +64,8 @@ def test_interrupted_scan_resumes_to_the_same_library(shared_data: Path, tmp_pat
 
     with Library.open(library) as lib, Library.open(tmp_path / "straight") as straight:
         straight.scan(photos, workers=2)
-        assert lib.conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
-        ours = sorted((r["path"], r["box"]) for r in lib.export_faces())
-        theirs = sorted((r["path"], r["box"]) for r in straight.export_faces())
+        assert sql(lib).execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+        ours = sorted((r["path"], r["box"]) for r in lib.interop.export_faces())
+        theirs = sorted((r["path"], r["box"]) for r in straight.interop.export_faces())
         assert ours == theirs
         assert partition(lib) == partition(straight)

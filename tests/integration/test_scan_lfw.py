@@ -49,11 +49,11 @@ def test_two_faces_of_one_photo_never_share_a_person(scanned) -> None:
 
 def test_rescan_of_an_unchanged_folder_changes_nothing(scanned) -> None:
     lib, _, photos = scanned
-    before = lib.export_faces()
+    before = lib.interop.export_faces()
     report = lib.scan(photos)
     assert (report.files_new, report.files_moved, report.files_gone, report.faces_added) == (0, 0, 0, 0)
     assert not report.reclustered
-    assert lib.export_faces() == before
+    assert lib.interop.export_faces() == before
 
 
 def test_added_photos_keep_existing_persons(shared_data: Path, tmp_path: Path) -> None:

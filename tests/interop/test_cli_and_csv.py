@@ -8,8 +8,9 @@ from pathlib import Path
 
 from click.testing import CliRunner
 
-from facefile.library.name_exchange import CSV_COLUMNS
-from facefile.ui.cli.app import main
+from facefile.library.export import CSV_COLUMNS
+from facefile.ui.cli.main import main
+from tests.support.database import sql
 
 from .test_xmp_write import library_of, make_photo
 
@@ -37,12 +38,12 @@ def test_write_and_import_xmp_commands(tmp_path: Path) -> None:
 def test_csv_export_has_one_row_per_face_with_the_json_units(tmp_path: Path) -> None:
     make_photo(tmp_path / "a.jpg", (400, 300))
     lib = library_of(tmp_path, {"a.jpg": ((400, 300), [((40, 30, 120, 130), "Anna Smith"), ((200, 50, 260, 120), None)])})
-    lib.conn.execute("UPDATE faces SET video_start_s = 1.5, video_end_s = 4.0 WHERE id = 2")  # as a video face
+    sql(lib).execute("UPDATE faces SET video_start_s = 1.5, video_end_s = 4.0 WHERE id = 2")  # as a video face
     buffer = io.StringIO()
-    assert lib.export_csv(buffer) == 2
+    assert lib.interop.export_csv(buffer) == 2
     rows = list(csv.DictReader(io.StringIO(buffer.getvalue())))
     assert list(rows[0]) == CSV_COLUMNS
-    as_json = lib.export_faces()
+    as_json = lib.interop.export_faces()
     for row, expected in zip(rows, as_json, strict=True):
         assert row["path"] == expected["path"] == "a.jpg"
         assert [float(row[k]) for k in ("x1", "y1", "x2", "y2")] == expected["box"]

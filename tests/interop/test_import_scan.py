@@ -16,6 +16,7 @@ from PIL import Image
 from facefile.interop.regions import iou, to_stored
 from facefile.library import Library
 from facefile.media import decode
+from tests.support.database import sql
 
 from .conftest import exif, write_mwg
 
@@ -88,7 +89,7 @@ def named(shared_data: Path, exiftool: str, tmp_path_factory: pytest.TempPathFac
 def test_every_name_lands_on_its_face(named) -> None:
     lib, _, intended = named
     by_face = {f.id: f for f in lib.faces()}
-    names = {(r["face_id"]): r["name"] for r in lib.conn.execute(
+    names = {(r["face_id"]): r["name"] for r in sql(lib).execute(
         "SELECT face_id, name FROM xmp_names WHERE status = 'confirmed'")}
     right = 0
     for path, person, box in intended:
@@ -101,29 +102,29 @@ def test_every_name_lands_on_its_face(named) -> None:
 
 def test_a_region_without_a_face_is_a_manual_face_outside_clustering(named) -> None:
     lib, _, _ = named
-    [(face_id,)] = lib.conn.execute("SELECT id FROM faces WHERE source = 'manual'").fetchall()
+    [(face_id,)] = sql(lib).execute("SELECT id FROM faces WHERE source = 'manual'").fetchall()
     [face] = [f for f in lib.faces() if f.id == face_id]
     assert lib.person(face.person_id).name == "Poster Person" and face.provenance == "confirmed"
-    assert lib.conn.execute("SELECT model_id, length(embedding) FROM faces WHERE id = ?", (face.id,)).fetchone()[:] \
+    assert sql(lib).execute("SELECT model_id, length(embedding) FROM faces WHERE id = ?", (face.id,)).fetchone()[:] \
         == ("none", 0)
     assert lib.recluster() > 0  # the engine never sees it, and keeps working
 
 
 def test_rescan_and_reimport_change_nothing_and_corrections_stand(named, exiftool: str) -> None:
     lib, folder, intended = named
-    before = lib.export_faces()
+    before = lib.interop.export_faces()
     report = lib.scan(folder, workers=1)
     assert (report.files_new, report.faces_added) == (0, 0)
-    again = lib.import_xmp()
+    again = lib.interop.import_xmp()
     assert (again.names_queued, again.manual_faces) == (0, 0)
-    assert lib.export_faces() == before
+    assert lib.interop.export_faces() == before
 
     # The user corrects a named face in facefile; importing the XMP again does not undo it.
     path, person, box = intended[0]
     [face] = [f for f in lib.faces() if f.path == path and iou(f.box, box) > 0.7]
     mine = lib.persons.move(face.id, None)
     lib.persons.name(mine, "Corrected In Facefile")
-    lib.import_xmp()
+    lib.interop.import_xmp()
     assert lib.person(next(f for f in lib.faces() if f.id == face.id).person_id).name == "Corrected In Facefile"
 
 

@@ -6,7 +6,7 @@ import pytest
 from PIL import Image
 
 from facefile.interop.regions import match_regions, stored_frame_is_upright, to_stored, to_upright
-from facefile.media.decode import _UPRIGHT
+from facefile.media.decode import UPRIGHT
 
 
 @pytest.mark.parametrize("orientation", range(1, 9))
@@ -17,7 +17,7 @@ def test_regions_follow_the_pixels_through_every_orientation(orientation: int) -
     stored[3:9, 20:32] = 255  # rows 3..9, columns 20..32
     rect = (20 / 40, 3 / 30, 32 / 40, 9 / 30)
     img = Image.fromarray(stored)
-    upright = np.asarray(img.transpose(_UPRIGHT[orientation]) if orientation in _UPRIGHT else img)
+    upright = np.asarray(img.transpose(UPRIGHT[orientation]) if orientation in UPRIGHT else img)
     h, w = upright.shape
     x1, y1, x2, y2 = to_upright(rect, orientation)
     ys, xs = np.nonzero(upright)

@@ -75,7 +75,7 @@ def test_video_faces_are_found_once_per_appearance_and_join_their_persons(shared
     assert scores.faces_per_appearance <= 1.2
     # Each face track carries its time range; `show` lists it (face_times until FaceInfo is filled).
     faces = [f for f in bench.lib.faces() if f.path.endswith(".mp4")]
-    times = bench.lib.face_times([f.id for f in faces])
+    times = bench.lib.interop.face_times([f.id for f in faces])
     assert len(times) == len(faces) and all(0 <= s <= e for s, e in times.values())
     # Video faces cluster with the same person's photos once the engine sees each track as its own
     # moment (the change to persons.load_faces this work asks for).

@@ -12,6 +12,7 @@ from facefile.interop import jpeg, photo_regions, read_regions
 from facefile.interop.regions import to_stored
 from facefile.library import FaceRecord, ImageResult, Library
 from facefile.media import hash_file
+from tests.support.database import sql
 
 from .conftest import exif, exif_json, write_mwg
 
@@ -71,7 +72,7 @@ def test_sidecars_round_trip_through_exiftool_and_leave_photos_untouched(exiftoo
         "none.jpg": ((400, 300), [((10, 10, 50, 50), None)]),
     })
     before = {p.name: hash_file(p) for p in tmp_path.glob("*.jpg")}
-    report = lib.write_xmp()
+    report = lib.interop.write_xmp()
     assert (report.files, report.sidecars, report.regions, report.errors) == (2, 2, 3, [])
     assert {p.name: hash_file(p) for p in tmp_path.glob("*.jpg")} == before
     assert not (tmp_path / "none.jpg.xmp").exists()  # nothing named there: no sidecar
@@ -101,7 +102,7 @@ def test_an_existing_sidecar_keeps_its_other_fields_and_regions(exiftool: str, t
          "-XMP-xmp:Rating=4", "-XMP-mwg-rs:RegionType+=Pet", sidecar)
     lib = library_of(tmp_path, {"a.jpg": ((400, 300), [((40, 30, 120, 130), "Anna Smith")]),
                                 "blank.jpg": ((400, 300), [])})
-    lib.write_xmp()
+    lib.interop.write_xmp()
     data = exif_json(exiftool, sidecar, "-XMP:all")
     assert data["Subject"] == ["holiday", "beach"] and data["Rating"] == 4
     names = sorted(n for n, _ in regions_read_by_exiftool(exiftool, sidecar))
@@ -117,7 +118,7 @@ def test_embedding_rewrites_only_the_xmp_segment(exiftool: str, tmp_path: Path) 
     everything = ["-a", "-G1", "-n", "-all", "--File:all", "--System:all", "--XMP-mwg-rs:all", "--ExifTool:all"]
     before, data_before = exif_json(exiftool, photo, *everything), photo.read_bytes()
 
-    report = lib.write_xmp(embed=True)
+    report = lib.interop.write_xmp(embed=True)
     assert (report.embedded, report.sidecars, report.errors) == (1, 0, [])
     after, data_after = exif_json(exiftool, photo, *everything), photo.read_bytes()
     assert after == before  # every other field, EXIF, IPTC and the rest of the XMP packet
@@ -150,7 +151,7 @@ def test_other_formats_get_a_sidecar_when_embedding_is_asked(tmp_path: Path) -> 
     make_photo(tmp_path / "a.png", (40, 30), fmt="PNG")
     lib = library_of(tmp_path, {"a.png": ((40, 30), [((4, 3, 20, 20), "Anna Smith")])})
     before = hash_file(tmp_path / "a.png")
-    report = lib.write_xmp(embed=True)
+    report = lib.interop.write_xmp(embed=True)
     assert (report.embedded, report.sidecars, report.not_jpeg) == (0, 1, 1)
     assert hash_file(tmp_path / "a.png") == before
     assert [r.name for r in read_regions((tmp_path / "a.png.xmp").read_bytes())] == ["Anna Smith"]
@@ -167,19 +168,19 @@ def test_names_written_out_come_back_as_no_new_decision_and_renames_do(exiftool:
     # One person by the engine (automatic assignments), named by the user.
     vectors = anna + rng.normal(scale=0.02, size=(4, 128))
     for face, v in zip(lib.faces(), vectors, strict=True):
-        lib.conn.execute("UPDATE faces SET embedding = ? WHERE id = ?", ((v / np.linalg.norm(v)).astype(np.float32).tobytes(), face.id))
+        sql(lib).execute("UPDATE faces SET embedding = ? WHERE id = ?", ((v / np.linalg.norm(v)).astype(np.float32).tobytes(), face.id))
     lib.recluster()
     [person] = lib.people()
     lib.persons.name(person.id, "Anna Smith")
     assert lib.stats()["faces_confirmed"] == 0
 
-    lib.write_xmp()
-    report = lib.import_xmp()
+    lib.interop.write_xmp()
+    report = lib.interop.import_xmp()
     assert (report.names_queued, report.confirmed) == (4, 0)
     assert lib.stats()["faces_confirmed"] == 0  # our own names are not the user's decisions
 
     # Renamed in another tool: that is a decision, and it is imported.
     exif(exiftool, "-q", "-overwrite_original", "-XMP-mwg-rs:RegionName=Annabel Smith", tmp_path / "p2.jpg.xmp")
-    assert lib.import_xmp().confirmed == 1
+    assert lib.interop.import_xmp().confirmed == 1
     renamed = next(f for f in lib.faces() if f.path == "p2.jpg")
     assert (lib.person(renamed.person_id).name, renamed.provenance) == ("Annabel Smith", "confirmed")

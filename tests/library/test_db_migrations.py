@@ -8,6 +8,7 @@ import pytest
 
 from facefile.library import Library
 from facefile.store import db
+from tests.support.database import sql
 
 TRICKY = """
 -- a comment; with a semicolon
@@ -86,8 +87,8 @@ def test_library_at_version_3_gets_the_audit_triggers(tmp_path: Path, had_trigge
     conn.close()
 
     with Library.open(folder) as lib:
-        assert lib.conn.execute("PRAGMA user_version").fetchone()[0] == db.schema_version()
-        assert _audit_triggers(lib.conn) == ["rights_audit_no_delete", "rights_audit_no_update"]
-        for sql in ["UPDATE rights_audit SET faces = 1", "DELETE FROM rights_audit"]:
+        assert sql(lib).execute("PRAGMA user_version").fetchone()[0] == db.schema_version()
+        assert _audit_triggers(sql(lib)) == ["rights_audit_no_delete", "rights_audit_no_update"]
+        for statement in ["UPDATE rights_audit SET faces = 1", "DELETE FROM rights_audit"]:
             with pytest.raises(sqlite3.IntegrityError, match="append-only"):
-                lib.conn.execute(sql)
+                sql(lib).execute(statement)

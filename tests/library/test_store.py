@@ -10,24 +10,25 @@ from click.testing import CliRunner
 
 from facefile.library import Library, LibraryError
 from facefile.store.db import schema_version
-from facefile.ui.cli.app import main
+from facefile.ui.cli.main import main
+from tests.support.database import sql
 
 from .conftest import MODEL, face_of, identity_centres, photo
 
 
 def test_new_library_is_wal_and_at_latest_schema(lib: Library) -> None:
-    assert lib.conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
-    assert lib.conn.execute("PRAGMA user_version").fetchone()[0] == schema_version() >= 1
+    assert sql(lib).execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    assert sql(lib).execute("PRAGMA user_version").fetchone()[0] == schema_version() >= 1
 
 
 def test_reopening_does_not_migrate_twice(lib: Library) -> None:
     again = Library.open(lib.folder)
-    assert again.conn.execute("PRAGMA user_version").fetchone()[0] == schema_version()
+    assert sql(again).execute("PRAGMA user_version").fetchone()[0] == schema_version()
     again.close()
 
 
 def test_newer_schema_is_refused(lib: Library) -> None:
-    lib.conn.execute(f"PRAGMA user_version={schema_version() + 1}")
+    sql(lib).execute(f"PRAGMA user_version={schema_version() + 1}")
     with pytest.raises(LibraryError, match="newer"):
         Library.open(lib.folder)
 
@@ -65,7 +66,7 @@ def test_duplicate_paths_share_one_photo(lib: Library, people_photos) -> None:
     writer.store([dup])
     stats = lib.stats()
     assert stats["files"] == len(people_photos) + 1 and stats["photos"] == len(people_photos)
-    paths = [row["path"] for row in lib.export_faces()]
+    paths = [row["path"] for row in lib.interop.export_faces()]
     assert "copies/p0.jpg" in paths and "id0/p0.jpg" in paths
 
 
@@ -102,7 +103,7 @@ def test_failed_batch_rolls_back_whole(lib: Library, people_photos) -> None:
 def test_export_json_contract(lib: Library, people_photos) -> None:
     lib.writer(MODEL).store(people_photos)
     lib.recluster()
-    rows = lib.export_faces()
+    rows = lib.interop.export_faces()
     assert len(rows) == 36
     row = rows[0]
     assert set(row) == {"path", "box", "person_id", "person_name", "score"}
@@ -117,17 +118,17 @@ def test_export_folders_links_each_persons_photos(lib: Library, people_photos, t
     first = lib.people()[0]
     lib.persons.name(first.id, "Anna/Smith")
     out = tmp_path / "out"
-    written = lib.export_folders(out)
+    written = lib.interop.export_folders(out)
     assert written == sum(p.photos for p in lib.people())
     folder = out / f"Anna_Smith ({first.id})"
     assert len(list(folder.iterdir())) == first.photos
     assert all(link.is_symlink() for link in folder.iterdir())
-    assert lib.export_folders(out) == written  # idempotent
+    assert lib.interop.export_folders(out) == written  # idempotent
 
 
 def test_foreign_keys_are_enforced(lib: Library) -> None:
     with pytest.raises(sqlite3.IntegrityError):
-        lib.conn.execute("INSERT INTO files(path, image_id, size, mtime_ns) VALUES ('a', 999, 1, 1)")
+        sql(lib).execute("INSERT INTO files(path, image_id, size, mtime_ns) VALUES ('a', 999, 1, 1)")
 
 
 def _with_manual_face(lib: Library, people_photos) -> int:

@@ -83,13 +83,13 @@ def test_a_png_keeps_its_full_size_pixels_as_the_finer_copy(tmp_path: Path) -> N
 
 @pytest.mark.parametrize("orientation", range(1, 9))
 def test_stored_box_is_the_inverse_of_the_exif_turn(orientation: int) -> None:
-    from facefile.media.decode import _SWAPS_SIDES, _UPRIGHT
+    from facefile.media.decode import SWAPS_SIDES, UPRIGHT
 
     stored = np.arange(5 * 7).reshape(5, 7)  # 7 wide, 5 tall, every value unique
-    turn = _UPRIGHT.get(orientation)
+    turn = UPRIGHT.get(orientation)
     upright = stored if turn is None else np.asarray(Image.fromarray(stored.astype(np.int32)).transpose(turn))
     height, width = upright.shape
-    assert (width, height) == ((5, 7) if orientation in _SWAPS_SIDES else (7, 5))
-    x0, y0, x1, y1 = 1, 2, 3, 5 if orientation in _SWAPS_SIDES else 4
+    assert (width, height) == ((5, 7) if orientation in SWAPS_SIDES else (7, 5))
+    x0, y0, x1, y1 = 1, 2, 3, 5 if orientation in SWAPS_SIDES else 4
     sx0, sy0, sx1, sy1 = stored_box((x0, y0, x1, y1), orientation, width, height)
     assert sorted(upright[y0:y1, x0:x1].ravel()) == sorted(stored[sy0:sy1, sx0:sx1].ravel())

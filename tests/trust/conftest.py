@@ -11,6 +11,7 @@ import numpy as np
 
 from facefile.library import Library
 from tests.library.conftest import MODEL, face_of, identity_centres, lib, photo  # noqa: F401 (lib: a fixture)
+from tests.support.database import sql
 
 
 def facefile(*args: str, timeout: float = 300, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
@@ -31,7 +32,7 @@ def synthetic_library(folder: Path, identities: int, per_identity: int, seed: in
         writer = library.writer(MODEL)
         for start in range(0, len(photos), 1000):
             writer.store(photos[start:start + 1000])
-        library.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        sql(library).execute("PRAGMA wal_checkpoint(TRUNCATE)")
     return folder / "library.db"
 
 

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import random
+import sqlite3
 import subprocess
 import sys
 from pathlib import Path
@@ -12,11 +13,27 @@ from facefile_bench.crash_bench import crash_sample
 from facefile_bench.lfw import link_sample
 
 from facefile.library import Library, LibraryError, clustering
+from facefile.store import DB_FILENAME
 from tests.library.conftest import MODEL, face_of, identity_centres, photo
+from tests.support.database import sql
 
 
 def _faces_of(lib: Library, pid: int) -> set[int]:
-    return {r[0] for r in lib.conn.execute("SELECT face_id FROM assignments WHERE person_id = ?", (pid,))}
+    return {r[0] for r in sql(lib).execute("SELECT face_id FROM assignments WHERE person_id = ?", (pid,))}
+
+
+def _write_locked(lib: Library) -> bool:
+    """Whether some connection holds the library's write lock now (asked without waiting for it)."""
+    probe = sqlite3.connect(lib.folder / DB_FILENAME, timeout=0, isolation_level=None)
+    try:
+        probe.execute("BEGIN IMMEDIATE")
+    except sqlite3.OperationalError:  # database is locked
+        return True
+    else:
+        probe.execute("ROLLBACK")
+        return False
+    finally:
+        probe.close()
 
 
 class EditLog:
@@ -65,7 +82,7 @@ class EditLog:
             if pid not in self.merged_into:
                 assert lib.person(pid).name == name
         for face, pid in self.confirmed.items():
-            row = lib.conn.execute("SELECT person_id, provenance FROM assignments WHERE face_id = ?", (face,)).fetchone()
+            row = sql(lib).execute("SELECT person_id, provenance FROM assignments WHERE face_id = ?", (face,)).fetchone()
             assert row is not None and tuple(row) == (self.person(pid), "confirmed"), (face, pid)
 
 
@@ -109,8 +126,8 @@ def test_edits_committed_while_the_recluster_computes_are_not_overwritten(
 
     def edit_while_clustering(*args, **kwargs):  # noqa: ANN002, ANN003, ANN202
         result = real(*args, **kwargs)  # planned from what was read before the edit below
-        calls.append(lib.conn.in_transaction)
-        if lib.conn.in_transaction:
+        calls.append(_write_locked(lib))  # the re-cluster's own connection, nobody else's, holds it
+        if calls[-1]:
             return result  # the last try plans under the write lock: no one can edit meanwhile
         people = sorted(p.id for p in other.people())
         if len(calls) == 1:  # a new face, which the plan files with its look-alikes, is split off

@@ -22,8 +22,9 @@ from PIL import ExifTags, Image
 
 from facefile.library import Library
 from facefile.media import hashing
-from facefile.ui.cli.app import EXIT_FILES_FAILED
+from facefile.ui.cli.main import EXIT_FILES_FAILED
 from tests.media.test_decode_formats import png_declaring
+from tests.support.database import sql
 from tests.trust.conftest import facefile
 
 pytestmark = pytest.mark.data
@@ -138,7 +139,7 @@ def test_a_folder_of_hostile_files_scans_to_the_end_with_one_clear_error_each(fa
     assert text.returncode == 0 and "br\\xf6ken.jpg: not an image" in text.stdout
 
     with Library.open(library) as lib:
-        stored = {r[0]: (r[1], r[2]) for r in lib.conn.execute(
+        stored = {r[0]: (r[1], r[2]) for r in sql(lib).execute(
             "SELECT f.path, i.width, i.height FROM files f JOIN images i ON i.id = f.image_id")}
         assert sorted(stored) == sorted(SCANNED + ([] if not IS_ROOT else ["locked.jpg"]))
         assert not any(p.startswith("loop/") for p in stored)  # the loop was walked once

@@ -19,7 +19,7 @@ from facefile_bench.crash_bench import crash_sample
 from facefile_bench.lfw import link_sample
 
 from facefile.library import Library
-from facefile.ui.cli.app import main
+from facefile.ui.cli.main import main
 from tests.trust import network_guard
 from tests.trust.conftest import facefile
 
@@ -72,10 +72,10 @@ def test_the_library_api_never_uses_the_network(photos: Path, tmp_path: Path, mo
     with Library.open(tmp_path / "library") as lib:
         lib.scan(photos, workers=1)
         lib.recluster()
-        lib.export_faces()
+        lib.interop.export_faces()
         person = lib.people()[0].id
-        lib.export_person(person, tmp_path / "p.zip")
-        lib.forget(person)
+        lib.rights.export_person(person, tmp_path / "p.zip")
+        lib.rights.forget(person)
     assert attempts(log) == []
 
 

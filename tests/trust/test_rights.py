@@ -18,6 +18,7 @@ from PIL import Image
 
 from facefile.library import FaceInfo, Library
 from facefile.library.subject_files import THUMBS_DIRNAME, face_crop_jpeg
+from tests.support.database import sql
 from tests.trust.conftest import facefile
 
 pytestmark = pytest.mark.data
@@ -40,7 +41,7 @@ def scanned(lfw: dict[str, list[Path]], tmp_path_factory: pytest.TempPathFactory
     link_sample([(p, name) for name, (a, b) in PEOPLE.items() for p in lfw[name][a:b]], folder)
     with Library.open(folder / ".facefile") as lib:
         lib.scan(folder, workers=1)
-        lib.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        sql(lib).execute("PRAGMA wal_checkpoint(TRUNCATE)")
     return folder
 
 
@@ -87,7 +88,7 @@ def secrets_of(lib: Library, face_ids: list[int], name: str) -> dict[str, bytes]
     """Byte strings that identify the erased faces, as SQLite and the caches hold them."""
     found = {"name": name.encode()}
     for fid in face_ids:
-        row = lib.conn.execute("SELECT x1, y1, x2, y2, landmarks, embedding FROM faces WHERE id = ?", (fid,)).fetchone()
+        row = sql(lib).execute("SELECT x1, y1, x2, y2, landmarks, embedding FROM faces WHERE id = ?", (fid,)).fetchone()
         found[f"embedding {fid}"] = row["embedding"]
         for offset in (0, 200, 480):  # slices too: a row split over pages would still show
             found[f"embedding {fid}[{offset}:+32]"] = row["embedding"][offset:offset + 32]
@@ -135,11 +136,11 @@ def test_forget_leaves_no_recoverable_bytes_and_is_not_undone_by_scans(photos: P
         assert reader.people()  # the other program reads on
     assert [p for p in (library / THUMBS_DIRNAME).rglob("*") if p.is_file()] == [kept_thumb]
     with Library.open(library) as lib:
-        assert lib.conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+        assert sql(lib).execute("PRAGMA integrity_check").fetchone()[0] == "ok"
         assert lib.stats()["faces"] == total - len(faces)
         assert "Erase Me Smith" not in {p.name for p in lib.people(include_hidden=True)}
-        assert lib.conn.execute("SELECT COUNT(*) FROM rejections").fetchone()[0] == 0
-        assert [(e.action, e.person_id, e.faces) for e in lib.audit_log()] == [("forget", pid, len(faces))]
+        assert sql(lib).execute("SELECT COUNT(*) FROM rejections").fetchone()[0] == 0
+        assert [(e.action, e.person_id, e.faces) for e in lib.rights.audit_log()] == [("forget", pid, len(faces))]
 
         # Scans do not file the person again: not the unchanged folder, nor a photo that leaves the
         # folder and comes back (processed anew, its face withheld by its marker).
@@ -208,10 +209,10 @@ def test_opt_out_keeps_one_template_and_the_person_is_never_filed_again(
 
     with Library.open(library) as lib:
         # The template is one vector and nothing else.
-        row = lib.conn.execute("SELECT * FROM opt_out_templates").fetchone()
+        row = sql(lib).execute("SELECT * FROM opt_out_templates").fetchone()
         assert set(row.keys()) == {"id", "model_id", "embedding", "threshold", "created_at"}
         assert len(row["embedding"]) == 128 * 4
-        assert lib.audit_log()[-1].action == "opt-out" and lib.audit_log()[-1].faces >= erased
+        assert lib.rights.audit_log()[-1].action == "opt-out" and lib.rights.audit_log()[-1].faces >= erased
         # New photos of them are scanned, and their face is not stored.
         link_sample([(p, "Ariel_Sharon") for p in lfw["Ariel_Sharon"][4:8]], photos)
         report = lib.scan(photos, workers=1)
@@ -223,7 +224,7 @@ def test_opt_out_keeps_one_template_and_the_person_is_never_filed_again(
     # Removed, the template stops applying: a new photo of them is filed again.
     assert facefile("opt-out", "--remove", "1", "--library", str(library)).returncode == 0
     with Library.open(library) as lib:
-        assert lib.opt_outs() == [] and lib.conn.execute("SELECT COUNT(*) FROM opt_out_templates").fetchone()[0] == 0
+        assert lib.rights.opt_outs() == [] and sql(lib).execute("SELECT COUNT(*) FROM opt_out_templates").fetchone()[0] == 0
         link_sample([(lfw["Ariel_Sharon"][8], "Ariel_Sharon")], photos)
         lib.scan(photos, workers=1)
         assert centre_face(lib, f"Ariel_Sharon/{lfw['Ariel_Sharon'][8].name}") is not None
@@ -234,10 +235,10 @@ def test_the_audit_log_is_append_only_and_holds_no_erased_data(photos: Path, tmp
     with Library.open(library) as lib:
         first, second = person_of(lib, "Angelina_Jolie"), person_of(lib, "Andre_Agassi")
         lib.persons.name(first, "Secret Name")
-        lib.export_person(first, tmp_path / "a.zip")
-        lib.forget(first)
-        lib.opt_out(second)
-        lib.remove_opt_out(1)
+        lib.rights.export_person(first, tmp_path / "a.zip")
+        lib.rights.forget(first)
+        lib.rights.opt_out(second)
+        lib.rights.remove_opt_out(1)
     logged = json.loads(facefile("audit", "--json", "--library", str(library)).stdout)
     assert [(e["action"], e["person_id"], e["template_id"]) for e in logged] == [
         ("export-person", first, None), ("forget", first, None), ("opt-out", second, 1), ("opt-out-remove", None, 1)]

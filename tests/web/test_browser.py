@@ -23,6 +23,7 @@ from facefile.library.scan_status import PROGRESS_FILENAME, ScanProgressRecorder
 from facefile.store.db import now, transaction
 from facefile.ui.web.app import create_app
 from facefile.ui.web.security import library_token
+from tests.support.database import sql
 
 pytestmark = [pytest.mark.data, pytest.mark.slow]
 
@@ -44,7 +45,7 @@ class Served:
 
 def assignments(folder: Path) -> dict[int, tuple[int, str]]:
     with Library.open(folder) as lib:
-        return {f: (p, how) for f, p, how in lib.conn.execute("SELECT face_id, person_id, provenance FROM assignments")}
+        return {f: (p, how) for f, p, how in sql(lib).execute("SELECT face_id, person_id, provenance FROM assignments")}
 
 
 def recluster(folder: Path) -> None:
@@ -68,7 +69,7 @@ def served(shared_data: Path, tmp_path_factory: pytest.TempPathFactory) -> Itera
     (photos / "broken.jpg").write_bytes(b"\xff\xd8\xff\xe0 not really a jpeg")
     folder = photos / ".facefile"
     with Library.open(folder) as lib:
-        report = lib.scan(photos, workers=1, progress=lib.scan_progress_recorder())
+        report = lib.scan(photos, workers=1)  # the library records progress for the status page itself
         assert report.files_new == 36 and report.errors == 1
 
     port = free_port()
@@ -175,7 +176,7 @@ def test_rename_merge_and_move_through_the_pages(page, served: Served) -> None: 
     # Photo page: click Carl's box and file it as Split Person
     with served.library() as lib:
         carl_face = lib.faces(carl)[0]
-        image_id = lib.face_source(carl_face.id).image_id
+        image_id = lib.review.face_source(carl_face.id).image_id
         split = lib.persons.resolve("Split Person")
     tab.goto(f"{served.url}/photo/{image_id}")
     tab.locator(f'[data-face-box="{carl_face.id}"]').click()
@@ -211,8 +212,8 @@ def test_review_no_by_click_and_yes_by_keyboard(page, served: Served) -> None:  
         # no decision): the review page will ask about them.
         auto = [[f.id for f in lib.faces(p.id) if f.provenance == "auto"] for p in lib.people()]
         unsure = next(faces for faces in auto if len(faces) >= 4)[:2]
-        with transaction(lib.conn):
-            lib.conn.executemany("DELETE FROM assignments WHERE face_id = ?", [(f,) for f in unsure])
+        with transaction(sql(lib)):
+            sql(lib).executemany("DELETE FROM assignments WHERE face_id = ?", [(f,) for f in unsure])
     tab.goto(f"{served.url}/review")
     question = tab.locator("section[data-review]")
     face, person = int(question.get_attribute("data-face")), int(question.get_attribute("data-person"))
@@ -231,7 +232,7 @@ def test_review_no_by_click_and_yes_by_keyboard(page, served: Served) -> None:  
     def check() -> None:
         held = assignments(served.folder)
         with served.library() as lib:
-            rejected = {tuple(r) for r in lib.conn.execute("SELECT face_id, person_id FROM rejections")}
+            rejected = {tuple(r) for r in sql(lib).execute("SELECT face_id, person_id FROM rejections")}
         assert (face, person) in rejected and held.get(face, (None,))[0] != person
         assert held[face2] == (person2, "confirmed")
 
@@ -246,8 +247,8 @@ def test_merge_and_group_reviews(page, served: Served) -> None:  # type: ignore[
         auto = {p.id: [f.id for f in lib.faces(p.id) if f.provenance == "auto"] for p in lib.people()}
         x, y = [p for p, faces in auto.items() if len(faces) >= 4][:2]
         part = lib.persons.move_faces(auto[x][:2], None)  # a person the engine split in two, as it were
-        with transaction(lib.conn):  # and one whose faces it left unassigned
-            lib.conn.executemany("DELETE FROM assignments WHERE face_id = ?", [(f,) for f in auto[y]])
+        with transaction(sql(lib)):  # and one whose faces it left unassigned
+            sql(lib).executemany("DELETE FROM assignments WHERE face_id = ?", [(f,) for f in auto[y]])
 
     tab.goto(f"{served.url}/review/merges")
     keep = int(tab.locator("input[name=keep]").get_attribute("value"))
@@ -289,8 +290,8 @@ def test_unassigned_errors_and_live_scan_status(page, served: Served) -> None:  
     tab.goto(f"{served.url}/status")
     assert "No scan is running" in tab.inner_text("[data-scan-status]")
     # A scan starts in another process: its row says running, its recorder writes progress.
-    with served.library() as lib, transaction(lib.conn):
-        scan = lib.conn.execute(
+    with served.library() as lib, transaction(sql(lib)):
+        scan = sql(lib).execute(
             "INSERT INTO scans(folder, model_id, started_at, status) VALUES (?, 'opencv-sface-2021dec', ?, 'running')",
             (str(served.photos), now()),
         ).lastrowid
@@ -303,6 +304,6 @@ def test_unassigned_errors_and_live_scan_status(page, served: Served) -> None:  
     expect(tab.locator("[data-progress]")).to_have_text("20 of 40", timeout=5_000)
     assert tab.inner_text("[data-stage]") == "Finding faces"
     shot(tab, "status.png")
-    with served.library() as lib, transaction(lib.conn):
-        lib.conn.execute("UPDATE scans SET status = 'done', finished_at = ? WHERE id = ?", (now(), scan))
+    with served.library() as lib, transaction(sql(lib)):
+        sql(lib).execute("UPDATE scans SET status = 'done', finished_at = ? WHERE id = ?", (now(), scan))
     expect(tab.locator("[data-scan-status]")).to_have_attribute("data-running", "0", timeout=10_000)

@@ -14,9 +14,11 @@ from PIL import Image
 
 from facefile.library import FaceRecord, ImageResult, Library
 from facefile.library.subject_files import face_file_id, forget_face_files
-from facefile.ui.web.app import create_app, person_ref
+from facefile.ui.web.app import create_app
 from facefile.ui.web.security import library_token
 from facefile.ui.web.thumbnails import THUMB_SIDE
+from facefile.ui.web.web_state import person_ref
+from tests.support.database import sql
 
 from .conftest import TestClient, post
 
@@ -61,57 +63,57 @@ def test_person_forms_rename_hide_merge_and_cover(client: TestClient, lib: Libra
     assert flash(response.text).startswith("Not done: no person named")
     post(client, "/person/3/hide", {"hidden": "1"})
     assert lib.person(3).hidden and "hidden" in client.get("/person/3").text
-    face = lib.person_faces(1)[0][-1].id
+    face = lib.review.person_faces(1)[0][-1].id
     response = post(client, "/faces/act", {"face": str(face), "action": "cover", "from_person": "1", "back": "/person/1"})
-    assert lib.person_tiles([1])[1].face_id == face and "cover" in flash(response.text)
+    assert lib.review.person_tiles([1])[1].face_id == face and "cover" in flash(response.text)
 
 
 def test_face_actions_move_split_and_reject(client: TestClient, lib: Library) -> None:
-    faces = [f.id for f in lib.person_faces(4)[0]]
+    faces = [f.id for f in lib.review.person_faces(4)[0]]
     response = post(client, "/faces/act", {"face": faces[:2], "action": "new", "name": "Split", "back": "/person/4"})
     assert flash(response.text) == "2 faces moved to a new person: Split"
     split = lib.persons.resolve("Split")
-    assert sorted(f.id for f in lib.person_faces(split)[0]) == sorted(faces[:2])
+    assert sorted(f.id for f in lib.review.person_faces(split)[0]) == sorted(faces[:2])
     post(client, "/faces/act", {"face": faces[2], "action": "move", "person": f"#{split}", "back": "/person/4"})
     assert lib.person(split).faces == 3
     response = post(client, "/faces/act", {"face": faces[0], "action": "reject", "from_person": str(split),
                                            "back": f"/person/{split}"})
     assert flash(response.text) == "1 face marked as not Split"
-    assert lib.conn.execute("SELECT 1 FROM rejections WHERE face_id = ? AND person_id = ?", (faces[0], split)).fetchone()
+    assert sql(lib).execute("SELECT 1 FROM rejections WHERE face_id = ? AND person_id = ?", (faces[0], split)).fetchone()
     assert flash(post(client, "/faces/act", {"action": "move", "person": "1", "back": "/"}).text).startswith("Select")
 
 
 def test_review_answers_are_stored(client: TestClient, lib: Library) -> None:
-    faces = {p: [f.id for f in lib.person_faces(p)[0]] for p in (6, 7)}
-    lib.conn.executemany("DELETE FROM assignments WHERE face_id = ?", [(faces[6][0],), (faces[7][0],)])
+    faces = {p: [f.id for f in lib.review.person_faces(p)[0]] for p in (6, 7)}
+    sql(lib).executemany("DELETE FROM assignments WHERE face_id = ?", [(faces[6][0],), (faces[7][0],)])
     page = client.get("/review").text
     face, person = re.search(r'data-face="(\d+)" data-person="(\d+)"', page).groups()
     post(client, "/review/answer", {"face": face, "person": person, "answer": "no"})
-    assert lib.conn.execute("SELECT 1 FROM rejections WHERE face_id = ? AND person_id = ?", (face, person)).fetchone()
+    assert sql(lib).execute("SELECT 1 FROM rejections WHERE face_id = ? AND person_id = ?", (face, person)).fetchone()
     page = client.get("/review").text
     face2, person2 = re.search(r'data-face="(\d+)" data-person="(\d+)"', page).groups()
     assert face2 != face
     post(client, "/review/answer", {"face": face2, "person": person2, "answer": "yes"})
-    row = lib.conn.execute("SELECT person_id, provenance FROM assignments WHERE face_id = ?", (face2,)).fetchone()
+    row = sql(lib).execute("SELECT person_id, provenance FROM assignments WHERE face_id = ?", (face2,)).fetchone()
     assert tuple(row) == (int(person2), "confirmed")
     assert "No suggestions right now" in client.get("/review").text
 
 
 def test_group_and_merge_reviews(client: TestClient, lib: Library) -> None:
-    faces = [f.id for f in lib.person_faces(8)[0]]
-    lib.conn.executemany("DELETE FROM assignments WHERE face_id = ?", [(f,) for f in faces])
+    faces = [f.id for f in lib.review.person_faces(8)[0]]
+    sql(lib).executemany("DELETE FROM assignments WHERE face_id = ?", [(f,) for f in faces])
     page = client.get("/review/groups").text
     assert all(f'name="all" value="{f}"' in page for f in faces)
     post(client, "/review/groups/answer", {"face": faces[:2], "all": faces, "action": "new", "name": "Grouped"})
-    assert sorted(f.id for f in lib.person_faces("Grouped")[0]) == sorted(faces[:2])
+    assert sorted(f.id for f in lib.review.person_faces("Grouped")[0]) == sorted(faces[:2])
     # faces[2] was left unticked: passed over for this session
     assert f'value="{faces[2]}"' not in client.get("/review/groups").text
 
-    split = lib.persons.move_faces([lib.person_faces(9)[0][0].id], None)
+    split = lib.persons.move_faces([lib.review.person_faces(9)[0][0].id], None)
     page = client.get("/review/merges").text
     assert 'name="keep" value="9"' in page and f'name="other" value="{split}"' in page
     post(client, "/review/merges/answer", {"keep": "9", "other": str(split), "answer": "no"})
-    assert lib.dismissed_merges() == {(9, split)}
+    assert lib.review.dismissed_merges() == {(9, split)}
     assert f'name="other" value="{split}"' not in client.get("/review/merges").text
 
 
@@ -141,7 +143,7 @@ def test_thumbnails_are_cut_cached_private_and_erasable(tmp_path: Path) -> None:
             path="drawn.jpg", size=1, mtime_ns=1, content_hash="drawn", width=640, height=480, model_id=MODEL,
             faces=[FaceRecord((200.0, 100.0, 400.0, 300.0), np.zeros((5, 2), np.float32), 0.9, 0.9, v)],
         )])
-        face = lib.conn.execute("SELECT id FROM faces").fetchone()[0]
+        face = sql(lib).execute("SELECT id FROM faces").fetchone()[0]
     app = create_app(folder)
     client = logged_in_client(app, library_token(folder))
     response = client.get(f"/face/{face}/thumb.jpg")
@@ -186,7 +188,7 @@ def test_faces_of_videos_are_cut_from_their_own_frame(tmp_path: Path) -> None:
                           video_frame_s=1.5)
         lib.writer(MODEL).store([ImageResult(path="clip.mp4", size=1, mtime_ns=1, content_hash="clip", width=64,
                                              height=48, model_id=MODEL, faces=[face])])
-        face_id, image_id = lib.conn.execute("SELECT id, image_id FROM faces").fetchone()
+        face_id, image_id = sql(lib).execute("SELECT id, image_id FROM faces").fetchone()
     app = create_app(folder)
     client = logged_in_client(app, library_token(folder))
     crop = Image.open(io.BytesIO(client.get(f"/face/{face_id}/thumb.jpg").content)).convert("RGB")

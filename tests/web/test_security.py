@@ -9,9 +9,11 @@ import pytest
 from click.testing import CliRunner
 
 from facefile.library import Library
-from facefile.ui.cli.app import main
-from facefile.ui.web.app import create_app, safe_back
+from facefile.ui.cli.main import main
+from facefile.ui.web.app import create_app
 from facefile.ui.web.security import CONTENT_SECURITY_POLICY, TOKEN_FILENAME, library_token
+from facefile.ui.web.web_state import safe_back
+from tests.support.database import sql
 
 from .conftest import BASE_URL, TestClient, csrf_of, post
 
@@ -21,7 +23,7 @@ def anonymous(folder: Path) -> TestClient:
 
 
 def names(lib: Library) -> set[str]:
-    return {r[0] for r in lib.conn.execute("SELECT name FROM persons WHERE name IS NOT NULL")}
+    return {r[0] for r in sql(lib).execute("SELECT name FROM persons WHERE name IS NOT NULL")}
 
 
 def test_token_file_is_private_and_stable(tmp_path: Path) -> None:

@@ -228,76 +228,14 @@ def average_link(
     face's nearest other faces (-1: none), for the neighbour vote; without it there is none."""
     n = len(faces.vectors)
     groups = _Groups(faces)
-    # Must-links first: the faces tied to each person start as one group. A user may confirm two
-    # faces of one photo to one person (a mirror, a photo of a photo): the user's word wins.
-    tied = faces.constraints.tied
-    first_of_person: dict[int, int] = {}
-    for face in np.flatnonzero(tied >= 0):
-        pid = int(tied[face])
-        if pid in first_of_person:
-            groups.merge(int(groups.roots(np.array([first_of_person[pid]]))[0]), int(face))
-        else:
-            first_of_person[pid] = int(face)
-    if start is not None:
-        first_of_group: dict[int, int] = {}
-        for face_index in np.flatnonzero(start >= 0).tolist():
-            label = int(start[face_index])
-            if label not in first_of_group:
-                first_of_group[label] = face_index
-                continue
-            x = int(groups.roots(np.array([first_of_group[label]]))[0])
-            y = int(groups.roots(np.array([face_index]))[0])
-            if x != y and groups.compatible(x, y):
-                groups.merge(x, y)
-
-    a, b = np.asarray(edges[0]), np.asarray(edges[1])
-    if isinstance(edges, list):
-        edges.clear()  # consumed: on a million faces these arrays are hundreds of megabytes
-    ra, rb = groups.roots(a), groups.roots(b)
-    del a, b
-    keep = ra != rb
-    pairs = np.minimum(ra[keep], rb[keep])
-    pairs *= n
-    pairs += np.maximum(ra[keep], rb[keep])
-    del ra, rb, keep
-    ra, rb = np.divmod(unique_keys(pairs), n)
-    del pairs
-
-    # Neighbouring groups of each group, as arrays that may hold stale (merged-away) ids; they
-    # are resolved to current groups whenever the group's best partner is looked up. int32 where
-    # it fits: these lists hold twice as many entries as there are edges.
+    _seed_groups(groups, faces, start)
+    ra, rb = _group_pairs(groups, edges, n)
+    # int32 where it fits: the adjacency lists hold twice as many entries as there are edges.
     index_type = np.int32 if n < 2**31 else np.int64
-    ends = np.concatenate([ra, rb]).astype(index_type)
-    order = np.argsort(ends, kind="stable")
-    ends = ends[order]
-    others = np.concatenate([rb, ra]).astype(index_type)[order]
-    del order
-    bounds = np.searchsorted(ends, np.arange(n + 1))
-    del ends
-    adjacency: list[np.ndarray] = [others[bounds[i] : bounds[i + 1]] for i in range(n)]
-
-    # One heap entry per group: its best partner when the group last changed. An entry whose
-    # partner has changed since is re-scored when it surfaces. This pops the globally best pair:
-    # of any two groups, the one that changed last scored the other in its current state, so some
-    # entry always carries a key at least as high as that pair's margin.
-    heap = _Heap(2 * n)
-    margin = _margins(groups, ra, rb, params)
-    positive = margin >= 0
-    ra, rb, margin = ra[positive].astype(index_type), rb[positive].astype(index_type), margin[positive]
-    del positive
-    ends, others_ = np.concatenate([ra, rb]), np.concatenate([rb, ra])
+    adjacency = _adjacency(ra, rb, n, index_type)
+    pairs = [ra, rb]
     del ra, rb
-    margins = np.concatenate([margin, margin])
-    del margin
-    first = _first_best(ends, margins)
-    for i in first.tolist():
-        x, y = int(ends[i]), int(others_[i])
-        if groups.compatible(x, y):
-            heap.push(-float(margins[i]), x, y, int(groups.version[x]), int(groups.version[y]))
-        else:  # a cannot-link with its best partner: look further down its list
-            _push_best_partner(heap, groups, adjacency, x, params)
-    del ends, others_, margins, first
-
+    heap = _first_heap(groups, adjacency, pairs, params, index_type)
     while True:
         # Entries of groups x that merged since are skipped: x is gone, or the merged group has
         # its own entry.
@@ -317,6 +255,90 @@ def average_link(
     if nearest is not None:
         _join_by_neighbours(groups, nearest, params)
     return groups.roots(np.arange(n, dtype=np.int64))
+
+
+def _seed_groups(groups: _Groups, faces: Faces, start: np.ndarray | None) -> None:
+    """Must-links first: the faces tied to each person start as one group. A user may confirm two
+    faces of one photo to one person (a mirror, a photo of a photo): the user's word wins. Then
+    the ``start`` groups, where the constraints allow."""
+    tied = faces.constraints.tied
+    first_of_person: dict[int, int] = {}
+    for face in np.flatnonzero(tied >= 0):
+        pid = int(tied[face])
+        if pid in first_of_person:
+            groups.merge(int(groups.roots(np.array([first_of_person[pid]]))[0]), int(face))
+        else:
+            first_of_person[pid] = int(face)
+    if start is None:
+        return
+    first_of_group: dict[int, int] = {}
+    for face_index in np.flatnonzero(start >= 0).tolist():
+        label = int(start[face_index])
+        if label not in first_of_group:
+            first_of_group[label] = face_index
+            continue
+        x = int(groups.roots(np.array([first_of_group[label]]))[0])
+        y = int(groups.roots(np.array([face_index]))[0])
+        if x != y and groups.compatible(x, y):
+            groups.merge(x, y)
+
+
+def _group_pairs(
+    groups: _Groups, edges: tuple[np.ndarray, np.ndarray, np.ndarray | None] | list[np.ndarray | None], n: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """The face edges as distinct pairs of the seeded groups (each pair once, sorted)."""
+    a, b = np.asarray(edges[0]), np.asarray(edges[1])
+    if isinstance(edges, list):
+        edges.clear()  # consumed: on a million faces these arrays are hundreds of megabytes
+    ra, rb = groups.roots(a), groups.roots(b)
+    del a, b
+    keep = ra != rb
+    pairs = np.minimum(ra[keep], rb[keep])
+    pairs *= n
+    pairs += np.maximum(ra[keep], rb[keep])
+    del ra, rb, keep
+    return np.divmod(unique_keys(pairs), n)
+
+
+def _adjacency(ra: np.ndarray, rb: np.ndarray, n: int, index_type: type) -> list[np.ndarray]:
+    """Neighbouring groups of each group, as arrays that may hold stale (merged-away) ids; they
+    are resolved to current groups whenever the group's best partner is looked up."""
+    ends: np.ndarray = np.concatenate([ra, rb]).astype(index_type)
+    order = np.argsort(ends, kind="stable")
+    ends = ends[order]
+    others: np.ndarray = np.concatenate([rb, ra]).astype(index_type)[order]
+    del order
+    bounds = np.searchsorted(ends, np.arange(n + 1))
+    del ends
+    return [others[bounds[i] : bounds[i + 1]] for i in range(n)]
+
+
+def _first_heap(
+    groups: _Groups, adjacency: list[np.ndarray], pairs: list[np.ndarray], params: ClusterParams, index_type: type,
+) -> _Heap:
+    """One heap entry per group: its best partner when the group last changed. An entry whose
+    partner has changed since is re-scored when it surfaces. This pops the globally best pair:
+    of any two groups, the one that changed last scored the other in its current state, so some
+    entry always carries a key at least as high as that pair's margin. ``pairs`` ([ra, rb], the
+    group pairs) is emptied: only the pairs with a positive margin are kept."""
+    heap = _Heap(2 * len(adjacency))
+    ra, rb = pairs
+    pairs.clear()
+    margin = _margins(groups, ra, rb, params)
+    positive = margin >= 0
+    ra, rb, margin = ra[positive].astype(index_type), rb[positive].astype(index_type), margin[positive]
+    del positive
+    ends, others = np.concatenate([ra, rb]), np.concatenate([rb, ra])
+    del ra, rb
+    margins = np.concatenate([margin, margin])
+    del margin
+    for i in _first_best(ends, margins).tolist():
+        x, y = int(ends[i]), int(others[i])
+        if groups.compatible(x, y):
+            heap.push(-float(margins[i]), x, y, int(groups.version[x]), int(groups.version[y]))
+        else:  # a cannot-link with its best partner: look further down its list
+            _push_best_partner(heap, groups, adjacency, x, params)
+    return heap
 
 
 def _join_by_neighbours(groups: _Groups, nearest: np.ndarray, params: ClusterParams) -> None:

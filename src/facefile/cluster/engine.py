@@ -25,7 +25,7 @@ from facefile.cluster.graph import knn_edges, unique_keys
 from facefile.cluster.params import ClusterParams
 from facefile.cluster.person_ids import continue_persons
 
-__all__ = ["Assignment", "cluster_faces"]
+__all__ = ["Assignment", "CandidateGraph", "cluster_candidates", "cluster_faces", "vote_buffer"]
 
 
 @dataclass(frozen=True)
@@ -50,9 +50,6 @@ def cluster_faces(
     constraints: Constraints | None = None,
     previous: Mapping[int, int] | None = None,
     params: ClusterParams | None = None,
-    start_groups: np.ndarray | None = None,
-    candidate_pairs: tuple[np.ndarray, np.ndarray] | None = None,
-    candidate_nearest: np.ndarray | None = None,
 ) -> Assignment:
     """Group faces into persons.
 
@@ -64,14 +61,42 @@ def cluster_faces(
     continue these ids (``Assignment.person_of_cluster``), and the last members of a person the
     user confirmed a face of stay with it (see ``constraints``). ``params``: thresholds
     (``ClusterParams.for_model(model_id)``).
-
-    For clustering in parts (``partition.py``): ``start_groups`` (N,) ints, faces with the same
-    value >= 0 begin as one group (a part's persons), -1 alone; ``candidate_pairs`` (a, b) face
-    indices replace the k-nearest-neighbour graph as the pairs through which groups may link, and
-    ``candidate_nearest`` (N, v) face indices (-1: none), each face's nearest faces from the same
-    search (``knn_edges(nearest=)``), replace its nearest faces in the neighbour vote (without
-    them there is no vote).
     """
+    return _cluster(embeddings, photo_ids, quality, constraints, previous, params, None)
+
+
+@dataclass(frozen=True)
+class CandidateGraph:
+    """What clustering in parts (``partition.py``) gives the engine instead of its own search.
+
+    ``pairs``: (a, b) face indices, the pairs through which groups may link (they replace the
+    k-nearest-neighbour graph). ``nearest``: (N, v) face indices (-1: none), each face's nearest
+    faces from the same search (``knn_edges(nearest=)``), for the neighbour vote (without them
+    there is no vote). ``start_groups``: (N,) ints; faces with the same value >= 0 begin as one
+    group (a part's persons), -1 alone.
+    """
+
+    pairs: tuple[np.ndarray, np.ndarray]
+    nearest: np.ndarray | None = None
+    start_groups: np.ndarray | None = None
+
+
+def cluster_candidates(
+    embeddings: np.ndarray,
+    photo_ids: np.ndarray,
+    graph: CandidateGraph,
+    *,
+    quality: np.ndarray | None = None,
+    params: ClusterParams | None = None,
+) -> Assignment:
+    """``cluster_faces`` over a given candidate graph: the partitioned clustering's entry."""
+    return _cluster(embeddings, photo_ids, quality, None, None, params, graph)
+
+
+def _cluster(
+    embeddings: np.ndarray, photo_ids: np.ndarray, quality: np.ndarray | None, constraints: Constraints | None,
+    previous: Mapping[int, int] | None, params: ClusterParams | None, graph: CandidateGraph | None,
+) -> Assignment:
     params = ClusterParams() if params is None else params
     if not isinstance(params, ClusterParams):
         raise TypeError(f"params must be a ClusterParams, got {type(params).__name__}")
@@ -89,28 +114,36 @@ def cluster_faces(
     faces = Faces(vectors=vectors, photo=photos[order], quality=qualities[order], constraints=checked.reordered(order))
     del vectors
     params = params.at_size(n)
-    if candidate_pairs is None:
+    if graph is None:
         # A face pair below the lowest threshold any two groups can face is evidence for no merge.
         floor = params.link_similarity - params.evidence_gain
         nearest = vote_buffer(n, params)
         edges = list(knn_edges(faces.vectors, params.neighbors, floor, with_similarity=False, nearest=nearest))
+        start = None
     else:
-        edges = list(_reordered_pairs(candidate_pairs, position, n))
-        nearest = None if candidate_nearest is None else _reordered_nearest(candidate_nearest, order, position, n)
-    start = None
-    if start_groups is not None:
-        start = np.asarray(start_groups, dtype=np.int64)
-        if start.shape != (n,):
-            raise ValueError(f"start_groups must have shape ({n},), got {start.shape}")
-        start = start[order]
+        edges = list(_reordered_pairs(graph.pairs, position, n))
+        nearest = None if graph.nearest is None else _reordered_nearest(graph.nearest, order, position, n)
+        start = None if graph.start_groups is None else _reordered_groups(graph.start_groups, order, n)
     # Thousands of small matrix-vector products: BLAS threads only add contention (5x slower on
     # a busy 2-core machine).
     with threadpool_limits(1):
         group = average_link(faces, edges, params, start=start, nearest=nearest)
     del nearest
+    labels, person_of_cluster = _persons(faces, group, params)
+    return Assignment(labels[position], person_of_cluster)
+
+
+def _reordered_groups(start_groups: np.ndarray, order: np.ndarray, n: int) -> np.ndarray:
+    start = np.asarray(start_groups, dtype=np.int64)
+    if start.shape != (n,):
+        raise ValueError(f"start_groups must have shape ({n},), got {start.shape}")
+    return start[order]
+
+
+def _persons(faces: Faces, group: np.ndarray, params: ClusterParams) -> tuple[np.ndarray, list[int | None]]:
+    """Cluster labels (canonical order) and the existing person each cluster continues."""
     tied, rejected = faces.constraints.tied, faces.constraints.rejected
     labels = _number_clusters(group, tied, params.min_person_size)
-
     # The last run's persons, except where the user rejected the face from that person: such a
     # face is no evidence that its cluster continues the person.
     earlier = faces.constraints.previous
@@ -123,7 +156,7 @@ def cluster_faces(
     for face, persons in rejected.items():
         if labels[face] >= 0 and person_of_cluster[labels[face]] in persons:
             labels[face] = -1  # never in the person it was rejected from
-    return Assignment(labels[position], person_of_cluster)
+    return labels, person_of_cluster
 
 
 def vote_buffer(n: int, params: ClusterParams) -> np.ndarray | None:

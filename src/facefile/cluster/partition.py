@@ -28,7 +28,7 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
-from facefile.cluster.engine import cluster_faces, vote_buffer
+from facefile.cluster.engine import CandidateGraph, cluster_candidates, vote_buffer
 from facefile.cluster.graph import knn_edges
 from facefile.cluster.params import ClusterParams
 
@@ -134,16 +134,15 @@ def partitioned_cluster(
         local = np.full(n, -1, dtype=np.int64)
         local[members] = np.arange(len(members))
         pa, pb = local[ia[bounds[p] : bounds[p + 1]]], local[ib[bounds[p] : bounds[p + 1]]]
-        labels = cluster_faces(
-            X[members], photos[members], quality=None if quality is None else quality[members],
-            params=whole, candidate_pairs=(pa, pb),
+        labels = cluster_candidates(
+            X[members], photos[members], CandidateGraph((pa, pb)),
+            quality=None if quality is None else quality[members], params=whole,
         ).labels
         assigned = labels >= 0
         start[members[assigned]] = labels[assigned] + offset
         offset += int(labels.max()) + 1 if assigned.any() else 0
     between = int(((start[a] != start[b]) | (start[a] < 0)).sum())
-    merged = cluster_faces(
-        X, photos, quality=quality, params=whole, start_groups=start, candidate_pairs=(a, b),
-        candidate_nearest=nearest,
+    merged = cluster_candidates(
+        X, photos, CandidateGraph((a, b), nearest=nearest, start_groups=start), quality=quality, params=whole,
     ).labels
     return PartitionedResult(merged, part, between, int(boundary.sum()), sizes)

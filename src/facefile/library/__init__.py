@@ -1,6 +1,6 @@
 """The library: SQLite store of media, faces, persons and user decisions, and the ``Library`` API."""
 from facefile.library.facade import LIBRARY_DIRNAME, Library
-from facefile.store.errors import LibraryError
+from facefile.store.library_error import LibraryError
 from facefile.store.records import FaceInfo, FaceRecord, FileError, ImageResult, PersonSummary, ScanReport
 
 __all__ = [

@@ -1,43 +1,49 @@
-"""Person files leaving facefile: the public JSON face list and per-person folders of links."""
+"""Person files leaving facefile: the public JSON face list, the CSV face list and per-person folders
+of links. Called by ``NameExchange`` (``lib.interop.export_faces`` and the like)."""
 from __future__ import annotations
 
+import csv
 import os
 import re
-import sqlite3
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any, TextIO
 
-if TYPE_CHECKING:
-    from facefile.library.facade import Library
+from facefile.store import Store
+
+CSV_COLUMNS = ["path", "face_id", "person_id", "person_name", "x1", "y1", "x2", "y2", "score", "quality",
+               "source", "video_start_s", "video_end_s", "taken_at"]
 
 
-def face_rows(conn: sqlite3.Connection) -> list[dict[str, Any]]:
+def face_rows(store: Store) -> list[dict[str, Any]]:
     """``{"path", "box", "person_id", "person_name", "score"}`` for every face of every file.
 
     A public contract: paths relative to the scanned folder, boxes ``[x1, y1, x2, y2]`` in original
     pixels after EXIF orientation, ``person_id`` null for an unassigned face. A photo stored under
     two paths (an exact duplicate) is listed under each.
     """
-    rows = conn.execute(
-        """
-        SELECT fi.path, f.x1, f.y1, f.x2, f.y2, a.person_id, p.name, f.det_score
-        FROM files fi
-        JOIN faces f ON f.image_id = fi.image_id
-        LEFT JOIN assignments a ON a.face_id = f.id
-        LEFT JOIN persons p ON p.id = a.person_id
-        ORDER BY fi.path, f.id
-        """
-    )
     return [
         {
             "path": path,
-            "box": [round(x1, 1), round(y1, 1), round(x2, 1), round(y2, 1)],
+            "box": [round(v, 1) for v in box],
             "person_id": person_id,
             "person_name": name,
             "score": round(score, 4),
         }
-        for path, x1, y1, x2, y2, person_id, name, score in rows
+        for path, box, person_id, name, score in store.regions.export_rows()
     ]
+
+
+def write_csv(store: Store, out: TextIO) -> int:
+    """Every face of every file as CSV (``CSV_COLUMNS``, one header row); returns the faces written."""
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(CSV_COLUMNS)
+    count = 0
+    for row in store.regions.csv_rows():
+        path, fid, pid, name, x1, y1, x2, y2, score, quality, source, start, end, taken = row
+        writer.writerow([path, fid, _blank(pid), _blank(name), *(round(v, 1) for v in (x1, y1, x2, y2)),
+                         round(score, 4), round(quality, 4), source, _blank(start), _blank(end), _blank(taken)])
+        count += 1
+    return count
 
 
 def folder_name(person_id: int, name: str | None) -> str:
@@ -48,26 +54,15 @@ def folder_name(person_id: int, name: str | None) -> str:
     return f"{safe} ({person_id})"
 
 
-def person_folders(lib: Library, out: Path) -> int:
+def person_folders(store: Store, out: Path) -> int:
     """Make ``out/<person>/`` with one symbolic link per photo of each visible person. Re-running
     updates the links; files that are not our links are never touched. Returns links written."""
     out.mkdir(parents=True, exist_ok=True)
-    rows = lib.conn.execute(
-        """
-        SELECT DISTINCT a.person_id, p.name, fi.image_id,
-               (SELECT MIN(path) FROM files WHERE image_id = fi.image_id) AS path
-        FROM assignments a
-        JOIN persons p ON p.id = a.person_id AND p.hidden = 0
-        JOIN faces f ON f.id = a.face_id
-        JOIN files fi ON fi.image_id = f.image_id
-        ORDER BY a.person_id, path
-        """
-    ).fetchall()
     written = 0
-    for person_id, name, image_id, path in rows:
+    for person_id, name, image_id, path in store.regions.person_photos():
         folder = out / folder_name(person_id, name)
         folder.mkdir(exist_ok=True)
-        target = lib.abs_path(path)
+        target = store.paths.on_disk(path)
         link = folder / f"{image_id}-{Path(path).name}"
         if link.is_symlink():
             if os.readlink(link) == str(target):
@@ -79,3 +74,7 @@ def person_folders(lib: Library, out: Path) -> int:
         link.symlink_to(target)
         written += 1
     return written
+
+
+def _blank(value: Any) -> Any:
+    return "" if value is None else value

@@ -23,11 +23,11 @@ import numpy as np
 
 from facefile.library.clustering import recluster
 from facefile.library.incremental import UpdateReport, update_persons
-from facefile.library.name_exchange import InteropActions
+from facefile.library.name_exchange import NameExchange
 from facefile.library.person_actions import PersonActions
-from facefile.library.review import ReviewActions
+from facefile.library.review import ReviewService
 from facefile.library.scan_status import ScanProgressRecorder
-from facefile.library.subject_rights import RightsActions
+from facefile.library.subject_rights import SubjectRights
 from facefile.pipeline import ScanProgress, run_scan, watch_folder
 from facefile.store import DB_FILENAME, FaceInfo, FileError, LibraryError, PersonSummary, ScanReport, Store
 from facefile.store.photos import IngestWriter
@@ -35,13 +35,16 @@ from facefile.store.photos import IngestWriter
 LIBRARY_DIRNAME = ".facefile"
 
 
-class Library(ReviewActions, RightsActions, InteropActions):
+class Library:
     """A face library: one SQLite database (plus rebuildable caches) in a folder."""
 
     def __init__(self, folder: Path, store: Store) -> None:
         self.folder = folder
         self._store = store
         self.persons = PersonActions(store)
+        self.review = ReviewService(store, self.persons, folder)
+        self.rights = SubjectRights(store, self.persons, folder)
+        self.interop = NameExchange(store, recluster=self.recluster)
 
     # ------------------------------------------------------------------ opening
 
@@ -114,7 +117,7 @@ class Library(ReviewActions, RightsActions, InteropActions):
     def _after_files(self, model_id: str, progress: ScanProgress) -> bool:
         # Names read from XMP regions were queued with their faces; confirm them (also any left
         # queued by an earlier scan that was killed before this step). Then group the faces.
-        self.apply_imported_names()
+        self.interop.apply_imported_names()
         if not self.needs_recluster():
             return False
         progress.stage("Grouping faces into persons")
@@ -147,7 +150,7 @@ class Library(ReviewActions, RightsActions, InteropActions):
         model_id = model_id or self.model_id()
         if model_id is None:
             return 0
-        return recluster(self.conn, model_id, folder=self.folder)
+        return recluster(self._store, model_id, folder=self.folder)
 
     def update_persons(self, model_id: str | None = None) -> UpdateReport:
         """Persons brought up to date after faces came or went: a full re-cluster, or on a large
@@ -155,7 +158,7 @@ class Library(ReviewActions, RightsActions, InteropActions):
         model_id = model_id or self.model_id()
         if model_id is None:
             return UpdateReport("none")
-        return update_persons(self.conn, self.folder, model_id)
+        return update_persons(self._store, self.folder, model_id)
 
     # ------------------------------------------------------------------ reading
 
@@ -193,28 +196,3 @@ class Library(ReviewActions, RightsActions, InteropActions):
             "scans": counts["scans"],
             "database_bytes": (self.folder / DB_FILENAME).stat().st_size,
         }
-
-    # ------------------------------------------------------------------ transitional (until each
-    # mixin is a service): what the mixins still call.
-
-    @property
-    def conn(self) -> Any:
-        return self._store._conn
-
-    def resolve_person(self, ref: str | int) -> int:
-        return self.persons.resolve(ref)
-
-    def _confirm(self, face_id: int, pid: int) -> None:
-        self._store.decisions.confirm(face_id, pid)
-
-    def export_faces(self) -> list[dict[str, Any]]:
-        """Every face of every file, in the public JSON export format (see README)."""
-        from facefile.library.export import face_rows
-
-        return face_rows(self.conn)
-
-    def export_folders(self, out: str | os.PathLike[str]) -> int:
-        """One folder per person under ``out`` holding links to that person's photos."""
-        from facefile.library.export import person_folders
-
-        return person_folders(self, Path(out))

@@ -2,9 +2,9 @@
 placed among the existing persons in well under a second.
 
 A full re-cluster reads every face (seconds to minutes on a million faces). When a library holds
-at least ``INCREMENTAL_MIN_FACES`` faces and only a few are new, each new face instead joins the
-existing person it clears the engine's own average-link rule with (``cluster.link_margin``, the
-person's faces against the one new face, never a person already in its photo), best margin first;
+at least ``cluster_runs.INCREMENTAL_MIN_FACES`` faces and only a few are new, each new face instead
+joins the existing person it clears the engine's own average-link rule with (``cluster.link_margin``,
+the person's faces against the one new face, never a person already in its photo), best margin first;
 the new faces that join nobody are clustered, with the unassigned faces near them, by the engine
 itself, and groups holding a new face become new persons. Person ids, names and every user
 decision stay as they are: nothing existing is renumbered or moved.
@@ -16,26 +16,21 @@ runs one at any time. The engine's order independence holds for the full runs.
 """
 from __future__ import annotations
 
-import json
-import sqlite3
-from dataclasses import asdict, dataclass, replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
 from threadpoolctl import threadpool_limits  # type: ignore[import-untyped]
 
-from facefile.cluster import ClusterParams, cluster_faces
-from facefile.cluster.agglomerate import link_margin
-from facefile.library import person_sums
-from facefile.library.clustering import drop_empty_persons, new_person, photo_key, recluster
+from facefile.cluster import ClusterParams, cluster_faces, link_margin
+from facefile.library import cluster_runs, person_sum_cache
+from facefile.library.clustering import recluster
 from facefile.library.vector_cache import CachedVectors, load_vectors
-from facefile.store.db import get_meta, now, set_meta, transaction
-from facefile.store.meta import is_dirty, mark_dirty
+from facefile.store import Store
+from facefile.store.db import now
 
-__all__ = ["INCREMENTAL_MIN_FACES", "UpdateReport", "prepare_updates", "record_full_run", "recorded_params",
-           "update_persons"]
+__all__ = ["UpdateReport", "update_persons"]
 
-INCREMENTAL_MIN_FACES = 50_000
 INCREMENTAL_MAX_SHARE = 0.05  # of the library placed incrementally before the next full run
 
 
@@ -47,82 +42,44 @@ class UpdateReport:
     new_persons: int = 0
 
 
-def _meta_key(name: str, model_id: str) -> str:
-    return f"{name}:{model_id}"
-
-
-def record_full_run(conn: sqlite3.Connection, model_id: str, upto: int, params: ClusterParams) -> None:
-    """After a full re-cluster (in its transaction): the faces it saw and the parameters it used."""
-    set_meta(conn, _meta_key("clustered_upto", model_id), str(upto))
-    set_meta(conn, _meta_key("incremental_faces", model_id), "0")
-    set_meta(conn, _meta_key("cluster_params", model_id), json.dumps(asdict(params)))
-
-
-def recorded_params(conn: sqlite3.Connection, model_id: str) -> ClusterParams | None:
-    """The (calibrated) parameters of the last full re-cluster, or None before the first."""
-    value = get_meta(conn, _meta_key("cluster_params", model_id))
-    return None if value is None else ClusterParams(**json.loads(value))
-
-
-def update_persons(conn: sqlite3.Connection, folder: Path, model_id: str, *, force_full: bool = False) -> UpdateReport:
+def update_persons(store: Store, folder: Path, model_id: str, *, force_full: bool = False) -> UpdateReport:
     """Bring persons up to date with the faces of ``model_id`` (see the module docstring)."""
-    upto_text = get_meta(conn, _meta_key("clustered_upto", model_id))
-    upto = -1 if upto_text is None else int(upto_text)
-    total, new = conn.execute(  # one pass over the model's faces for both counts
-        "SELECT COUNT(*), COALESCE(SUM(id > ?), 0) FROM faces WHERE model_id = ?", (upto, model_id)
-    ).fetchone()
-    placed = int(get_meta(conn, _meta_key("incremental_faces", model_id)) or 0)
-    base = recorded_params(conn, model_id)
-    if force_full or upto_text is None or base is None or total < INCREMENTAL_MIN_FACES:
-        return _full(conn, folder, model_id)
+    recorded_upto = cluster_runs.clustered_upto(store, model_id)
+    upto = -1 if recorded_upto is None else recorded_upto
+    total, new = store.faces.count_newer(model_id, upto)  # one pass over the model's faces for both counts
+    placed = cluster_runs.placed_incrementally(store, model_id)
+    base = cluster_runs.recorded_params(store, model_id)
+    if force_full or recorded_upto is None or base is None or total < cluster_runs.INCREMENTAL_MIN_FACES:
+        return _full(store, folder, model_id)
     if placed + new > INCREMENTAL_MAX_SHARE * total:
-        return _full(conn, folder, model_id)
+        return _full(store, folder, model_id)
     if new == 0:
-        if is_dirty(conn):  # faces left (files removed): persons lose them; no new grouping needed
-            with transaction(conn):
-                drop_empty_persons(conn)
-                mark_dirty(conn, False)
+        if store.meta.is_dirty():  # faces left (files removed): persons lose them; no new grouping needed
+            with store.transaction():
+                store.persons.drop_empty()
+                store.meta.mark_dirty(False)
         return UpdateReport("none")
-    cache = load_vectors(conn, folder, model_id)
+    cache = load_vectors(store, folder, model_id)
     if cache is None:
-        return _full(conn, folder, model_id)
+        return _full(store, folder, model_id)
     params = base.at_size(total)
     # Small products only: BLAS threads would just contend (5x slower on a busy 2-core laptop).
-    with threadpool_limits(1), transaction(conn):  # planned under the write lock: quick, no edit interleaves
-        report = _place_new_faces(conn, cache, model_id, upto, params)
-        last, = conn.execute("SELECT MAX(id) FROM faces WHERE model_id = ?", (model_id,)).fetchone()
-        set_meta(conn, _meta_key("clustered_upto", model_id), str(last))
-        set_meta(conn, _meta_key("incremental_faces", model_id), str(placed + report.new_faces))
-        drop_empty_persons(conn)
-        mark_dirty(conn, False)
+    with threadpool_limits(1), store.transaction():  # planned under the write lock: quick, no edit interleaves
+        report = _place_new_faces(store, cache, model_id, upto, params)
+        _, last = store.faces.extent(model_id)
+        cluster_runs.record_incremental_run(store, model_id, last, placed + report.new_faces)
+        store.persons.drop_empty()
+        store.meta.mark_dirty(False)
     return report
 
 
-def prepare_updates(conn: sqlite3.Connection, folder: Path, model_id: str, ids: np.ndarray, quality: np.ndarray) -> None:
-    """After a full re-cluster of a library large enough for incremental updates: store every
-    person's sum (``person_sums``), which the re-cluster dropped, so that the first updates do not
-    read the largest persons' faces (a second on a million faces). ``ids``/``quality``: the faces
-    of ``model_id`` the re-cluster read, ascending."""
-    if len(ids) < INCREMENTAL_MIN_FACES:
-        return
-    cache = load_vectors(conn, folder, model_id)
-    if cache is None:
-        return
-    with transaction(conn):
-        person_sums.store_all(conn, cache, model_id, ids, quality)
-
-
-def _full(conn: sqlite3.Connection, folder: Path, model_id: str) -> UpdateReport:
-    recluster(conn, model_id, folder=folder)
+def _full(store: Store, folder: Path, model_id: str) -> UpdateReport:
+    recluster(store, model_id, folder=folder)
     return UpdateReport("full")
 
 
-def _place_new_faces(
-    conn: sqlite3.Connection, cache: CachedVectors, model_id: str, upto: int, params: ClusterParams
-) -> UpdateReport:
-    rows = conn.execute(
-        f"SELECT id, {photo_key()}, quality FROM faces WHERE model_id = ? AND id > ? ORDER BY id", (model_id, upto)
-    ).fetchall()
+def _place_new_faces(store: Store, cache: CachedVectors, model_id: str, upto: int, params: ClusterParams) -> UpdateReport:
+    rows = store.faces.newer_than(model_id, upto)
     new_ids = np.array([r[0] for r in rows], dtype=np.int64)
     new_photo = np.array([r[1] for r in rows], dtype=np.int64)
     new_quality = np.array([r[2] for r in rows], dtype=np.float64)
@@ -134,11 +91,11 @@ def _place_new_faces(
     sims, nbrs = cache.nearest(X, params.neighbors + 1)
     near = (sims >= floor) & (nbrs != new_ids[:, None])
     near_ids = np.unique(nbrs[near])
-    person_of = _persons_of(conn, near_ids)
+    person_of = store.decisions.persons_of(near_ids.tolist())
 
     # Candidate persons: those of a new face's neighbours. Their faces, sums, best quality, photos.
     candidates = sorted({p for p in person_of.values()})
-    joined = _join_existing(conn, cache, model_id, X, new_ids, new_photo, new_quality, nbrs, near, person_of, candidates, params)
+    joined = _join_existing(store, cache, model_id, X, new_ids, new_photo, new_quality, nbrs, near, person_of, candidates, params)
 
     # The rest: clustered with the unassigned faces near them, by the engine itself.
     left = np.array([i for i in range(len(new_ids)) if int(new_ids[i]) not in joined], dtype=np.int64)
@@ -146,22 +103,12 @@ def _place_new_faces(
     if len(left):
         new_set = set(new_ids.tolist())
         old_loose = [int(f) for f in np.unique(nbrs[left][near[left]]) if int(f) not in person_of and int(f) not in new_set]
-        made = _group_leftovers(conn, cache, new_ids[left], old_loose, params)
+        made = _group_leftovers(store, cache, new_ids[left], old_loose, params)
     return UpdateReport("incremental", len(new_ids), len(joined), made)
 
 
-def _persons_of(conn: sqlite3.Connection, face_ids: np.ndarray) -> dict[int, int]:
-    out: dict[int, int] = {}
-    ids = face_ids.tolist()
-    for start in range(0, len(ids), 900):
-        chunk = ids[start : start + 900]
-        marks = ",".join("?" * len(chunk))
-        out.update(conn.execute(f"SELECT face_id, person_id FROM assignments WHERE face_id IN ({marks})", chunk).fetchall())
-    return out
-
-
 def _join_existing(
-    conn: sqlite3.Connection, cache: CachedVectors, model_id: str, X: np.ndarray, new_ids: np.ndarray,
+    store: Store, cache: CachedVectors, model_id: str, X: np.ndarray, new_ids: np.ndarray,
     new_photo: np.ndarray, new_quality: np.ndarray, nbrs: np.ndarray, near: np.ndarray, person_of: dict[int, int],
     candidates: list[int], params: ClusterParams,
 ) -> dict[int, int]:
@@ -170,8 +117,8 @@ def _join_existing(
     if not candidates:
         return {}
     index = {p: i for i, p in enumerate(candidates)}
-    known = person_sums.load(conn, cache, model_id, candidates)
-    in_photo = person_sums.persons_in_photos(conn, new_photo)
+    known = person_sum_cache.load(store, cache, model_id, candidates)
+    in_photo = store.sums.persons_in_photos(new_photo.tolist())
     # Every (new face, candidate person of one of its neighbours) pair, scored.
     pairs = sorted({(i, index[person_of[int(f)]]) for i, j in zip(*np.nonzero(near), strict=True)
                     for f in (nbrs[i, j],) if int(f) in person_of})
@@ -198,29 +145,19 @@ def _join_existing(
         taken.add(candidates[s])
         joined_row.append(i)
         joined_slot.append(s)
-    stamp = now()
-    conn.executemany(
-        "INSERT INTO assignments(face_id, person_id, provenance, updated_at) VALUES (?, ?, 'auto', ?)",
-        [(face, person, stamp) for face, person in joined.items()],
-    )
+    store.decisions.assign_auto(joined.items())
     rows = np.array(joined_row, dtype=np.int64)
-    person_sums.add_faces(conn, model_id, known, np.array(joined_slot, dtype=np.int64), X[rows], new_quality[rows])
+    person_sum_cache.add_faces(store, model_id, known, np.array(joined_slot, dtype=np.int64), X[rows], new_quality[rows])
     return joined
 
 
 def _group_leftovers(
-    conn: sqlite3.Connection, cache: CachedVectors, new_ids: np.ndarray, old_loose: list[int], params: ClusterParams
+    store: Store, cache: CachedVectors, new_ids: np.ndarray, old_loose: list[int], params: ClusterParams
 ) -> int:
     """Cluster new faces that joined nobody with nearby unassigned faces; groups with a new face
     become new persons. Returns the number of persons made."""
     ids = np.concatenate([new_ids, np.array(sorted(old_loose), dtype=np.int64)])
-    rows = dict(
-        (r[0], (r[1], r[2])) for start in range(0, len(ids), 900)
-        for r in conn.execute(
-            f"SELECT id, {photo_key()}, quality FROM faces "
-            f"WHERE id IN ({','.join('?' * len(ids[start:start + 900]))})", ids[start : start + 900].tolist()
-        )
-    )
+    rows = store.faces.photo_and_quality(ids.tolist())
     photos = np.array([rows[int(f)][0] for f in ids], dtype=np.int64)
     quality = np.array([rows[int(f)][1] for f in ids], dtype=np.float64)
     # The library's thresholds, not those of a clustering of this handful of faces.
@@ -231,11 +168,8 @@ def _group_leftovers(
     made = 0
     for label in np.unique(fresh[fresh >= 0]):
         members = ids[labels == label]
-        person = new_person(conn, stamp)
-        conn.executemany(
-            "INSERT INTO assignments(face_id, person_id, provenance, updated_at) VALUES (?, ?, 'auto', ?)",
-            [(int(f), person, stamp) for f in members],
-        )
+        person = store.persons.new(stamp)
+        store.decisions.assign_auto(((int(f), person) for f in members), stamp)
         made += 1
     return made
 

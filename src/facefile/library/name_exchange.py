@@ -1,36 +1,33 @@
-"""Library actions for other photo tools and videos: XMP face names in and out, CSV export.
+"""Names exchanged with other photo tools: XMP face names in and out, and the exports (JSON, CSV,
+folders of links).
 
-A mixin of ``Library``: methods here use ``self.conn`` (sqlite3, WAL) and the helpers of
-``library.db`` / ``library.ingest`` like the rest of the class.
+The ``NameExchange`` service of a ``Library`` (``lib.interop``). Its reads and writes go through the
+store's repositories: ``store.regions`` (``store/face_regions.py``) holds the ``xmp_names`` queue and
+the face lists.
 
-Names read from XMP face regions are user decisions: each becomes a confirmation through the
-library's own ``_confirm`` (a person with that name is found, else created). They pass through the
-``xmp_names`` table: the scan writer queues them with their face in one transaction and
-``apply_imported_names`` confirms them. A queued name is not applied (status ``conflict``) when it
-would contradict the user: the face is confirmed to someone else by a decision made in facefile, the
-user rejected the face from that person, or the person already has a confirmed face in that photo.
-A name that agrees with the face's automatic person is recorded (status ``agreed``) but not turned
-into a confirmation: names facefile wrote out itself come back this way and are no new evidence.
+Names read from XMP face regions are user decisions: each becomes a confirmation (a person with that
+name is found, else created). They pass through the ``xmp_names`` table: the scan writer queues them
+with their face in one transaction and ``apply_imported_names`` confirms them. A queued name is not
+applied (status ``conflict``) when it would contradict the user: the face is confirmed to someone else
+by a decision made in facefile, the user rejected the face from that person, or the person already has
+a confirmed face in that photo. A name that agrees with the face's automatic person is recorded
+(status ``agreed``) but not turned into a confirmation: names facefile wrote out itself come back this
+way and are no new evidence.
 """
 from __future__ import annotations
 
-import csv
-import sqlite3
+import os
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TextIO
+from typing import Any, TextIO
 
-import numpy as np
-
-from facefile.library.clustering import new_person
+from facefile.library.export import face_rows, person_folders, write_csv
 from facefile.media.discover import VIDEO_EXTENSIONS
-from facefile.store.db import now, to_blob, transaction
-from facefile.store.meta import mark_dirty
-from facefile.store.records import NO_EMBEDDING_MODEL
+from facefile.store import Store
 
-CSV_COLUMNS = ["path", "face_id", "person_id", "person_name", "x1", "y1", "x2", "y2", "score", "quality",
-               "source", "video_start_s", "video_end_s", "taken_at"]
+FacesByFile = dict[tuple[str, int, int, int], list[tuple[str | None, tuple[float, ...]]]]
 
 
 @dataclass
@@ -53,40 +50,36 @@ class XmpWriteReport:
     seconds: float = 0.0
 
 
-class InteropActions:
-    conn: sqlite3.Connection
-    folder: Path
+class NameExchange:
+    """Names to and from other photo tools, and the exports, of a ``Library`` (``lib.interop``).
 
-    if TYPE_CHECKING:  # provided by Library
-        def abs_path(self, stored: str) -> Path: ...
-        def _confirm(self, face_id: int, pid: int) -> None: ...
-        def recluster(self, model_id: str | None = None) -> int: ...
+    ``recluster`` re-groups the library's faces (``Library.recluster``): an import that confirmed
+    names runs it, as a scan would.
+    """
+
+    def __init__(self, store: Store, recluster: Callable[[], int]) -> None:
+        self._store = store
+        self._recluster = recluster
 
     # ------------------------------------------------------------------ names in
 
     def apply_imported_names(self) -> tuple[int, int]:
         """Confirm every queued XMP name (see the module docstring); returns (confirmed, conflicts)."""
         confirmed = conflicts = 0
-        with transaction(self.conn):
-            pending = self.conn.execute(
-                "SELECT x.face_id, x.name, f.image_id FROM xmp_names x JOIN faces f ON f.id = x.face_id "
-                "WHERE x.status = 'pending' ORDER BY x.face_id, x.imported_at"
-            ).fetchall()
-            for face_id, name, image_id in pending:
+        regions = self._store.regions
+        with self._store.transaction():
+            for face_id, name, image_id in regions.pending_names():
                 status = self._apply_name(face_id, name, image_id)
-                self.conn.execute("UPDATE xmp_names SET status = ? WHERE face_id = ? AND name = ?",
-                                  (status, face_id, name))
+                regions.set_name_status(face_id, name, status)
                 confirmed += status == "confirmed"
                 conflicts += status == "conflict"
             if confirmed:
-                mark_dirty(self.conn)
+                self._store.meta.mark_dirty()
         return confirmed, conflicts
 
     def _apply_name(self, face_id: int, name: str, image_id: int) -> str:
-        current = self.conn.execute(
-            "SELECT a.person_id, a.provenance, p.name FROM assignments a JOIN persons p ON p.id = a.person_id "
-            "WHERE a.face_id = ?", (face_id,),
-        ).fetchone()
+        regions = self._store.regions
+        current = regions.assignment(face_id)
         if current is not None and (current[2] or "").casefold() == name.casefold():
             # Already in a person of that name. An automatic assignment is left automatic: the name
             # may be one facefile wrote out itself (write-xmp), which is no new evidence.
@@ -94,31 +87,23 @@ class InteropActions:
         if current is not None and current[1] == "confirmed":
             # Replace a confirmation only when it came from an earlier import (the other tool renamed
             # the face); one the user made in facefile stands.
-            earlier = {n.casefold() for (n,) in self.conn.execute(
-                "SELECT name FROM xmp_names WHERE face_id = ? AND status = 'confirmed'", (face_id,))}
+            earlier = {n.casefold() for n in regions.confirmed_names(face_id)}
             if (current[2] or "").casefold() not in earlier:
                 return "conflict"
         pid = self._person_named(name)
-        rejected = self.conn.execute(
-            "SELECT 1 FROM rejections WHERE face_id = ? AND person_id = ?", (face_id, pid)).fetchone()
-        clash = self.conn.execute(
-            "SELECT 1 FROM assignments a JOIN faces f ON f.id = a.face_id WHERE a.person_id = ? "
-            "AND a.provenance = 'confirmed' AND f.image_id = ? AND a.face_id != ?", (pid, image_id, face_id),
-        ).fetchone()
-        if rejected or clash:
+        if regions.is_rejected(face_id, pid) or regions.confirmed_in_photo(pid, image_id, other_than=face_id):
             return "conflict"
-        self._confirm(face_id, pid)
+        self._store.decisions.confirm(face_id, pid)
         return "confirmed"
 
     def _person_named(self, name: str) -> int:
         """The person with this name (case-insensitive; the oldest when several share it), else a new
         person with it (in the caller's transaction)."""
-        row = self.conn.execute(
-            "SELECT id FROM persons WHERE name = ? COLLATE NOCASE ORDER BY id LIMIT 1", (name,)).fetchone()
-        if row is not None:
-            return int(row[0])
-        pid = new_person(self.conn, now())
-        self.conn.execute("UPDATE persons SET name = ? WHERE id = ?", (name, pid))
+        ids = self._store.persons.ids_named(name)
+        if ids:
+            return min(ids)
+        pid = self._store.persons.new()
+        self._store.persons.set_name(pid, name)
         return pid
 
     def import_xmp(self) -> XmpImportReport:
@@ -130,45 +115,29 @@ class InteropActions:
         from facefile.interop.regions import scale
 
         report = XmpImportReport()
-        photos = self.conn.execute(
-            "SELECT i.id, MIN(fi.path), i.width, i.height FROM images i JOIN files fi ON fi.image_id = i.id "
-            "GROUP BY i.id ORDER BY i.id"
-        ).fetchall()
-        for image_id, path, width, height in photos:
+        store = self._store
+        for image_id, path, width, height in store.regions.photos():
             if Path(path).suffix.lower() in VIDEO_EXTENSIONS:
                 continue
-            regions = photo_regions(self.abs_path(path))
+            regions = photo_regions(store.paths.on_disk(path))
             if not regions:
                 continue
             report.files_with_regions += 1
-            faces = self.conn.execute(
-                "SELECT id, x1, y1, x2, y2 FROM faces WHERE image_id = ? ORDER BY id", (image_id,)).fetchall()
+            faces = store.regions.face_boxes(image_id)
             boxes = [scale(r.rect, width, height) for r in regions]
-            matched = match_regions(boxes, [tuple(f[1:]) for f in faces])
-            with transaction(self.conn):
+            matched = match_regions(boxes, [box for _, box in faces])
+            with store.transaction():
                 for region, box, index in zip(regions, boxes, matched, strict=True):
                     if index is None:
-                        face_id = self._insert_manual_face(image_id, box)
+                        face_id = store.regions.add_manual_face(image_id, box)
                         report.manual_faces += 1
                     else:
                         face_id = faces[index][0]
-                    report.names_queued += self.conn.execute(
-                        "INSERT OR IGNORE INTO xmp_names(face_id, name, kind, origin, status, imported_at) "
-                        "VALUES (?, ?, ?, ?, 'pending', ?)", (face_id, region.name, region.kind, region.origin, now()),
-                    ).rowcount
+                    report.names_queued += store.regions.queue_name(face_id, region.name, region.kind, region.origin)
         report.confirmed, report.conflicts = self.apply_imported_names()
         if report.confirmed:
-            self.recluster()
+            self._recluster()
         return report
-
-    def _insert_manual_face(self, image_id: int, box: tuple[float, float, float, float]) -> int:
-        face_id = self.conn.execute(
-            "INSERT INTO faces(image_id, x1, y1, x2, y2, landmarks, det_score, quality, model_id, embedding, source) "
-            "VALUES (?, ?, ?, ?, ?, ?, 0, 0, ?, ?, 'manual')",
-            (image_id, *map(float, box), to_blob(np.zeros((5, 2), np.float32)), NO_EMBEDDING_MODEL, b""),
-        ).lastrowid
-        assert face_id is not None
-        return face_id
 
     # ------------------------------------------------------------------ names out
 
@@ -198,13 +167,14 @@ class InteropActions:
             copies[image_id] += 1
         if progress is not None:
             progress.stage("Writing XMP face regions", total=len(by_file))
+        on_disk = {path: self._store.paths.on_disk(path) for path, _, _, _ in by_file}
 
         def write_one(item):  # noqa: ANN001, ANN202 - ((path, image id, w, h), faces) -> outcome or error
             (path, _, width, height), faces = item
             named = [(name, _normalised(box, width, height)) for name, box in faces if name]
             known = [_normalised(box, width, height) for _, box in faces]
             try:
-                return write_photo_regions(self.abs_path(path), named, known, embed), len(named)
+                return write_photo_regions(on_disk[path], named, known, embed), len(named)
             except (OSError, XmpError, JpegError) as exc:
                 return exc, 0
 
@@ -227,24 +197,10 @@ class InteropActions:
         report.seconds = time.perf_counter() - started
         return report
 
-    def _faces_to_write(self) -> dict[tuple[str, int, int, int], list[tuple[str | None, tuple[float, ...]]]]:
-        rows = self.conn.execute(
-            """
-            SELECT fi.path, i.id, i.width, i.height, f.x1, f.y1, f.x2, f.y2,
-                   CASE WHEN p.hidden = 0 THEN p.name END
-            FROM images i JOIN files fi ON fi.image_id = i.id JOIN faces f ON f.image_id = i.id
-            LEFT JOIN assignments a ON a.face_id = f.id LEFT JOIN persons p ON p.id = a.person_id
-            WHERE i.id IN (
-                SELECT f2.image_id FROM faces f2 JOIN assignments a2 ON a2.face_id = f2.id
-                JOIN persons p2 ON p2.id = a2.person_id WHERE p2.name IS NOT NULL AND p2.hidden = 0
-                UNION SELECT f3.image_id FROM faces f3 JOIN xmp_names x ON x.face_id = f3.id)
-              AND NOT EXISTS (SELECT 1 FROM faces v WHERE v.image_id = i.id AND v.video_start_s IS NOT NULL)
-            ORDER BY fi.path, f.id
-            """
-        )
-        by_file: dict[tuple[str, int, int, int], list[tuple[str | None, tuple[float, ...]]]] = defaultdict(list)
-        for path, image_id, width, height, x1, y1, x2, y2, name in rows:
-            by_file[(path, image_id, width, height)].append((name, (x1, y1, x2, y2)))
+    def _faces_to_write(self) -> FacesByFile:
+        by_file: FacesByFile = defaultdict(list)
+        for path, image_id, width, height, box, name in self._store.regions.faces_to_write():
+            by_file[(path, image_id, width, height)].append((name, box))
         return by_file
 
     def _refresh_signatures(self, written: list[tuple[str, int, str, int, int]]) -> None:
@@ -253,55 +209,30 @@ class InteropActions:
         ``(path, image id, hash, size, mtime_ns)`` of images with a single file; an image with other
         copies (duplicates) keeps its rows, and the next scan reads the rewritten file as new
         content (its names come back from its own XMP)."""
-        with transaction(self.conn):
+        with self._store.transaction():
             for path, image_id, new_hash, size, mtime_ns in written:
-                if self.conn.execute("SELECT 1 FROM images WHERE content_hash = ?", (new_hash,)).fetchone():
-                    continue
-                self.conn.execute("UPDATE images SET content_hash = ? WHERE id = ?", (new_hash, image_id))
-                self.conn.execute("UPDATE files SET size = ?, mtime_ns = ? WHERE path = ?", (size, mtime_ns, path))
+                self._store.regions.refresh_signature(path, image_id, new_hash, size, mtime_ns)
 
     # ------------------------------------------------------------------ export
+
+    def export_faces(self) -> list[dict[str, Any]]:
+        """Every face of every file, in the public JSON export format (see README)."""
+        return face_rows(self._store)
+
+    def export_folders(self, out: str | os.PathLike[str]) -> int:
+        """One folder per person under ``out`` holding links to that person's photos."""
+        return person_folders(self._store, Path(out))
 
     def export_csv(self, out: TextIO) -> int:
         """Every face of every file as CSV (``CSV_COLUMNS``, one header row); returns the faces written.
         Same rows and units as the JSON export, plus face id, quality, source and a video face's
         time range (seconds)."""
-        writer = csv.writer(out, lineterminator="\n")
-        writer.writerow(CSV_COLUMNS)
-        rows = self.conn.execute(
-            """
-            SELECT fi.path, f.id, a.person_id, p.name, f.x1, f.y1, f.x2, f.y2, f.det_score, f.quality,
-                   f.source, f.video_start_s, f.video_end_s, i.taken_at
-            FROM files fi JOIN images i ON i.id = fi.image_id JOIN faces f ON f.image_id = fi.image_id
-            LEFT JOIN assignments a ON a.face_id = f.id LEFT JOIN persons p ON p.id = a.person_id
-            ORDER BY fi.path, f.id
-            """
-        )
-        count = 0
-        for row in rows:
-            path, fid, pid, name, x1, y1, x2, y2, score, quality, source, start, end, taken = row
-            writer.writerow([path, fid, _blank(pid), _blank(name), *(round(v, 1) for v in (x1, y1, x2, y2)),
-                             round(score, 4), round(quality, 4), source, _blank(start), _blank(end), _blank(taken)])
-            count += 1
-        return count
+        return write_csv(self._store, out)
 
     def face_times(self, face_ids: list[int]) -> dict[int, tuple[float, float]]:
         """face id -> (start, end) seconds, for the video faces (face tracks) among ``face_ids``."""
-        found: dict[int, tuple[float, float]] = {}
-        for start in range(0, len(face_ids), 500):
-            chunk = face_ids[start:start + 500]
-            marks = ",".join("?" * len(chunk))
-            for fid, s, e in self.conn.execute(
-                f"SELECT id, video_start_s, video_end_s FROM faces WHERE id IN ({marks}) AND video_start_s IS NOT NULL",
-                chunk,
-            ):
-                found[fid] = (s, e)
-        return found
+        return self._store.regions.video_times(face_ids)
 
 
 def _normalised(box: tuple[float, ...], width: int, height: int) -> tuple[float, float, float, float]:
     return (box[0] / width, box[1] / height, box[2] / width, box[3] / height)
-
-
-def _blank(value: Any) -> Any:
-    return "" if value is None else value

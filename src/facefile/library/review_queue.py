@@ -1,5 +1,5 @@
 """The review queues behind the People UI: "is this Anna?", groups of look-alike unassigned faces,
-"are these two persons one?". SQLite holds every answer; this module only decides what to ask next.
+"are these two persons one?". The store holds every answer; this module only decides what to ask next.
 
 Asking must be fast (the next question in well under 100 ms on a library of thousands of persons),
 so the expensive part, ranking every unassigned face against every person, is done once and kept
@@ -9,15 +9,14 @@ scan committed by another process, is never contradicted by a stale ranking.
 """
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Collection
 from dataclasses import dataclass, field
 from itertools import chain
 
 import numpy as np
 
-from facefile.cluster.suggest import MergeMatch, PersonIndex, PersonMatch, SuggestParams, similar_faces
-from facefile.library.clustering import load_faces
+from facefile.cluster import MergeMatch, PersonIndex, PersonMatch, SuggestParams, similar_faces
+from facefile.store import Store
 
 # Seeds tried per request when looking for a group of look-alike unassigned faces: bounds the time of
 # one request on a library of mostly lone faces (each try compares one face with all unassigned).
@@ -74,10 +73,10 @@ class _Decisions:
 
 
 class ReviewQueue:
-    """What to ask next, for one library connection and one face model."""
+    """What to ask next, for one library store and one face model."""
 
-    def __init__(self, conn: sqlite3.Connection, model_id: str) -> None:
-        self.conn = conn
+    def __init__(self, store: Store, model_id: str) -> None:
+        self._store = store
         self.model_id = model_id
         self.params = SuggestParams.for_model(model_id)
         self._snapshot: _Snapshot | None = None
@@ -200,33 +199,29 @@ class ReviewQueue:
         # Faces are never edited in place; they come and go with scans and erasures. data_version
         # moves when another connection commits (a scan, the CLI); the count and the largest id
         # catch this connection's own deletions. Reloading costs ~30 ms per 10,000 faces.
-        version = self.conn.execute("PRAGMA data_version").fetchone()[0]
-        count, largest = self.conn.execute(
-            "SELECT COUNT(*), COALESCE(MAX(id), 0) FROM faces WHERE model_id = ?", (self.model_id,)
-        ).fetchone()
+        version = self._store.data_version()
+        count, largest = self._store.faces.extent(self.model_id)
         key = (version, count, largest)
         if self._snapshot is None or self._snapshot.key != key:
-            ids, images, quality, vectors = load_faces(self.conn, self.model_id)
-            self._snapshot = _Snapshot(key, ids, images, quality, vectors, {int(f): i for i, f in enumerate(ids)})
+            faces = self._store.faces.load_model(self.model_id)
+            self._snapshot = _Snapshot(
+                key, faces.ids, faces.photos, faces.quality, faces.vectors, {int(f): i for i, f in enumerate(faces.ids)}
+            )
             self._face_order = self._merge_order = None
             self._no_group_seeds.clear()
         return self._snapshot
 
     def _decisions(self, snap: _Snapshot) -> _Decisions:
-        cursor = self.conn.cursor()
-        cursor.row_factory = None  # plain tuples: sqlite3.Row objects cost more than the query
-        pairs = np.fromiter(
-            chain.from_iterable(cursor.execute("SELECT face_id, person_id FROM assignments")), np.int64
-        ).reshape(-1, 2)
+        pairs = np.fromiter(chain.from_iterable(self._store.decisions.assignment_pairs()), np.int64).reshape(-1, 2)
         rows = np.searchsorted(snap.ids, pairs[:, 0])
         ours = rows < len(snap.ids)
         ours[ours] = snap.ids[rows[ours]] == pairs[ours, 0]  # faces of this model only
         assigned = np.zeros(len(snap.ids), dtype=bool)
         assigned[rows[ours]] = True
         rejected: dict[int, set[int]] = {}
-        for face_id, person_id in cursor.execute("SELECT face_id, person_id FROM rejections"):
+        for face_id, person_id in self._store.decisions.rejections():
             rejected.setdefault(face_id, set()).add(person_id)
-        hidden = {r[0] for r in cursor.execute("SELECT id FROM persons WHERE hidden = 1")}
+        hidden = self._store.persons.hidden_ids()
         return _Decisions(assigned, rows[ours], pairs[ours, 1], hidden, rejected)
 
     @staticmethod
@@ -255,7 +250,7 @@ class ReviewQueue:
         return [waiting[i] for i in order]
 
     def _built(self, what: str) -> None:
-        self._changes_at_build[what] = self.conn.total_changes
+        self._changes_at_build[what] = self._store.total_changes()
 
     def _changed_since(self, what: str) -> bool:
-        return self._changes_at_build.get(what) != self.conn.total_changes
+        return self._changes_at_build.get(what) != self._store.total_changes()

@@ -20,11 +20,13 @@ from __future__ import annotations
 import json
 import os
 import re
-import sqlite3
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+
+from facefile.cluster import coarse_parts, part_centroids  # the cells: the engine's k-means
+from facefile.store import Store
 
 __all__ = ["CachedVectors", "drop_vector_caches", "load_vectors", "save_vectors"]
 
@@ -113,11 +115,6 @@ def _part(stem: Path, name: str) -> Path:
 def save_vectors(folder: Path, model_id: str, ids: np.ndarray, vectors: np.ndarray) -> None:
     """Write the cache atomically enough: the stamp is removed first and written last, so a crash
     in between leaves no cache (rebuilt by the next full re-cluster), never a wrong one."""
-    from facefile.cluster.partition import (  # the cache builds on the engine's k-means
-        coarse_parts,
-        part_centroids,
-    )
-
     stem = _stem(folder, model_id)
     stem.parent.mkdir(parents=True, exist_ok=True)
     stamp_path = stem.with_name(f"{stem.name}.json")
@@ -150,7 +147,7 @@ def save_vectors(folder: Path, model_id: str, ids: np.ndarray, vectors: np.ndarr
     os.replace(tmp, stamp_path)
 
 
-def load_vectors(conn: sqlite3.Connection, folder: Path, model_id: str) -> CachedVectors | None:
+def load_vectors(store: Store, folder: Path, model_id: str) -> CachedVectors | None:
     """The cached embeddings plus the faces added since, or None when there is no valid cache."""
     stem = _stem(folder, model_id)
     try:
@@ -158,17 +155,10 @@ def load_vectors(conn: sqlite3.Connection, folder: Path, model_id: str) -> Cache
         parts = {name: np.load(_part(stem, name), mmap_mode="r" if name == "vectors" else None) for name in _PARTS}
     except (OSError, ValueError):
         return None
-    (count,) = conn.execute(
-        "SELECT COUNT(*) FROM faces WHERE model_id = ? AND id <= ?", (model_id, stamp["max_id"])
-    ).fetchone()
+    count = store.faces.count_upto(model_id, stamp["max_id"])
     if count != stamp["count"] or len(parts["ids"]) != count or parts["vectors"].shape[0] != count:
         return None  # faces were deleted (or the files are not the ones the stamp describes)
-    tail = conn.execute(
-        "SELECT id, embedding FROM faces WHERE model_id = ? AND id > ? ORDER BY id", (model_id, stamp["max_id"])
-    ).fetchall()
-    dim = parts["vectors"].shape[1]
-    tail_ids = np.fromiter((r[0] for r in tail), np.int64, len(tail))
-    tail_vectors = np.frombuffer(b"".join(r[1] for r in tail), dtype=np.float32).reshape(len(tail), dim)
+    tail_ids, tail_vectors = store.faces.vectors_after(model_id, stamp["max_id"], parts["vectors"].shape[1])
     return CachedVectors(parts["vectors"], parts["ids"], parts["byid"], parts["offsets"], parts["centroids"],
                          tail_ids, tail_vectors)
 

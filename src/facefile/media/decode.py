@@ -26,7 +26,7 @@ DEFAULT_MAX_PIXELS = 250_000_000
 Box = tuple[float, float, float, float]  # x1, y1, x2, y2
 
 # EXIF orientation -> the transpose that makes the image upright (ImageOps.exif_transpose's table).
-_UPRIGHT = {
+UPRIGHT = {
     2: Image.Transpose.FLIP_LEFT_RIGHT,
     3: Image.Transpose.ROTATE_180,
     4: Image.Transpose.FLIP_TOP_BOTTOM,
@@ -35,10 +35,10 @@ _UPRIGHT = {
     7: Image.Transpose.TRANSVERSE,
     8: Image.Transpose.ROTATE_90,
 }
-_SWAPS_SIDES = {5, 6, 7, 8}
+SWAPS_SIDES = {5, 6, 7, 8}
 # Bicubic (antialiased when shrinking) keeps edges sharp for small faces at a lower cost than
 # Lanczos, which took longer than the draft decode itself: 2016x1512 -> 1920x1440 in 78 ms vs 57 ms.
-_RESAMPLE = Image.Resampling.BICUBIC
+RESAMPLE = Image.Resampling.BICUBIC
 _WHITE = (255, 255, 255, 255)
 _ALPHA_MODES = {"RGBA", "RGBa", "LA", "La", "PA"}
 _HIGH_BIT_DEPTH_MODES = {"I", "I;16", "I;16L", "I;16B", "I;16N", "F"}
@@ -73,33 +73,37 @@ def decode(
     a 12 MP photo at 1920 decodes in about half the time, in a quarter of the memory). Raises ``MediaError`` for anything that is not a readable image,
     including images over ``max_pixels``, refused from the header before any pixel is decoded.
 
-    >>> image = decode("IMG_0001.jpg")  # doctest: +SKIP
+    >>> import tempfile
+    >>> from pathlib import Path
+    >>> path = Path(tempfile.mkdtemp()) / "IMG_0001.jpg"
+    >>> Image.new("RGB", (4032, 3024), "grey").save(path)  # a 12 MP photo
+    >>> image = decode(path)
     >>> image.pixels.shape, image.width, image.height, image.scale
     ((1440, 1920, 3), 4032, 3024, 2.1)
     """
     if max_side < 1:
         raise ValueError(f"max_side must be at least 1, got {max_side}")
-    with _opened(path, max_pixels) as img:
+    with opened(path, max_pixels) as img:
         upright, (width, height), exif = _load_upright(img, max(img.size) / max_side)
         factor = min(1.0, max_side / max(width, height))
         size = (max(1, round(width * factor)), max(1, round(height * factor)))
         if upright.size != size:
             # reducing_gap: a cheap box reduce first for big non-JPEGs, near-identical output.
-            upright = upright.resize(size, _RESAMPLE, reducing_gap=3.0)
+            upright = upright.resize(size, RESAMPLE, reducing_gap=3.0)
         pixels = np.array(upright, dtype=np.uint8)  # a copy: writable, contiguous, detached from Pillow
         return DecodedImage(
             pixels=pixels,
             width=width,
             height=height,
             scale=max(width, height) / max(size),
-            taken_at=_taken_at(exif),
-            format=_format_name(img),
+            taken_at=taken_at_of(exif),
+            format=format_name(img),
         )
 
 
 def load_original(path: str | os.PathLike[str], *, max_pixels: int = DEFAULT_MAX_PIXELS) -> Image.Image:
     """The whole photo at full size, upright, in RGB (for thumbnails and exports)."""
-    with _opened(path, max_pixels) as img:
+    with opened(path, max_pixels) as img:
         upright, _, _ = _load_upright(img, 1.0)
         return upright.copy() if upright is img else upright
 
@@ -117,7 +121,7 @@ def decode_region(
     """
     if not (box[2] > box[0] and box[3] > box[1]):
         raise ValueError(f"empty box {box}")
-    with _opened(path, max_pixels) as img:
+    with opened(path, max_pixels) as img:
         shrink = max(box[2] - box[0], box[3] - box[1]) / max_side if max_side else 1.0
         upright, (width, height), _ = _load_upright(img, shrink)
         x1, y1 = max(0.0, box[0]), max(0.0, box[1])
@@ -129,25 +133,25 @@ def decode_region(
         sx, sy = upright.width / width, upright.height / height
         # resize(box=...) crops at sub-pixel precision from the reduced decode, so the crop's size and
         # position do not drift by the draft's rounding.
-        crop = upright.resize(size, _RESAMPLE, box=(x1 * sx, y1 * sy, x2 * sx, y2 * sy))
+        crop = upright.resize(size, RESAMPLE, box=(x1 * sx, y1 * sy, x2 * sx, y2 * sy))
         return np.array(crop, dtype=np.uint8)
 
 
 @cache
 def _prepare_pillow() -> None:
-    """Register the HEIF opener and hand the decompression-bomb policy to ``_opened`` (once)."""
+    """Register the HEIF opener and hand the decompression-bomb policy to ``opened`` (once)."""
     import pillow_heif  # imported here: loading libheif costs time that only image decoding needs
 
     pillow_heif.register_heif_opener()
     # Pillow's own guard refuses anything over ~179 MP inside Image.open, below our 250 MP default,
-    # with a message that loses the image size, and it would cap a caller's max_pixels. _opened
+    # with a message that loses the image size, and it would cap a caller's max_pixels. opened
     # checks every image by its header size before decoding instead. Process-wide: every image in
     # facefile is opened through this module.
     Image.MAX_IMAGE_PIXELS = None
 
 
 @contextmanager
-def _opened(path: str | os.PathLike[str], max_pixels: int) -> Iterator[Image.Image]:
+def opened(path: str | os.PathLike[str], max_pixels: int) -> Iterator[Image.Image]:
     """``Image.open`` (lazy: header only), refusing oversized images; any failure is a MediaError."""
     _prepare_pillow()
     _check_is_nonempty_file(path)
@@ -202,14 +206,14 @@ def _load_upright(
     scaling; ``draft`` is a no-op elsewhere). It still shows the whole image, so callers map boxes by
     the ratio of sizes.
     """
-    rgb, (width, height), exif, orientation = _load_stored(img, shrink)
-    if orientation in _SWAPS_SIDES:
+    rgb, (width, height), exif, orientation = load_stored(img, shrink)
+    if orientation in SWAPS_SIDES:
         width, height = height, width
-    transpose = _UPRIGHT.get(orientation)
+    transpose = UPRIGHT.get(orientation)
     return (rgb.transpose(transpose) if transpose is not None else rgb), (width, height), exif
 
 
-def _load_stored(
+def load_stored(
     img: Image.Image, shrink: float
 ) -> tuple[Image.Image, tuple[int, int], Image.Exif | None, int]:
     """The first frame in RGB as stored (not yet upright), the full stored size, EXIF and EXIF
@@ -241,7 +245,7 @@ def _to_rgb(img: Image.Image) -> Image.Image:
 
 
 class _UnsupportedColourMode(Exception):
-    """A mode Pillow decodes but cannot convert to RGB (LAB, ...); ``_opened`` names the file."""
+    """A mode Pillow decodes but cannot convert to RGB (LAB, ...); ``opened`` names the file."""
 
 
 def _to_8bit_grey(img: Image.Image) -> Image.Image:
@@ -267,7 +271,7 @@ def _orientation(exif: Image.Exif | None) -> int:
     return value if isinstance(value, int) and 1 <= value <= 8 else 1  # bogus values: as stored
 
 
-def _taken_at(exif: Image.Exif | None) -> datetime | None:
+def taken_at_of(exif: Image.Exif | None) -> datetime | None:
     if exif is None:
         return None
     try:
@@ -293,6 +297,6 @@ def _parse_exif_datetime(value: object) -> datetime | None:
         return None
 
 
-def _format_name(img: Image.Image) -> str:
+def format_name(img: Image.Image) -> str:
     # Phones write MPO (a JPEG with a second, depth or preview image appended); it is a JPEG.
     return "JPEG" if img.format == "MPO" else (img.format or "unknown")

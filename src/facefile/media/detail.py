@@ -20,16 +20,16 @@ import numpy as np
 from PIL import Image
 
 from facefile.media.decode import (
-    _RESAMPLE,
-    _SWAPS_SIDES,
-    _UPRIGHT,
     DEFAULT_MAX_PIXELS,
+    RESAMPLE,
+    SWAPS_SIDES,
+    UPRIGHT,
     Box,
     DecodedImage,
-    _format_name,
-    _load_stored,
-    _opened,
-    _taken_at,
+    format_name,
+    load_stored,
+    opened,
+    taken_at_of,
 )
 
 # How much finer than the working image the kept copy is: a face the detector sees with its eyes
@@ -50,7 +50,7 @@ class DetailImage:
     @property
     def upright_size(self) -> tuple[int, int]:
         w, h = self.stored.size
-        return (h, w) if self.orientation in _SWAPS_SIDES else (w, h)
+        return (h, w) if self.orientation in SWAPS_SIDES else (w, h)
 
     def region(self, box: Box) -> tuple[np.ndarray, tuple[float, float]]:
         """Upright RGB pixels of ``box`` (original upright pixels, clamped to the photo) at this
@@ -62,7 +62,7 @@ class DetailImage:
         x1 = max(min(width, ceil(box[2] / self.scale)), x0 + 1)
         y1 = max(min(height, ceil(box[3] / self.scale)), y0 + 1)
         crop = self.stored.crop(stored_box((x0, y0, x1, y1), self.orientation, width, height))
-        transpose = _UPRIGHT.get(self.orientation)
+        transpose = UPRIGHT.get(self.orientation)
         if transpose is not None:
             crop = crop.transpose(transpose)
         return np.array(crop, dtype=np.uint8), (float(x0), float(y0))
@@ -99,10 +99,10 @@ def decode_with_detail(
     """
     if max_side < 1:
         raise ValueError(f"max_side must be at least 1, got {max_side}")
-    with _opened(path, max_pixels) as img:
+    with opened(path, max_pixels) as img:
         n = ceil(max(img.size) / max_side)
         draft = _power_of_two_at_most(min(_MAX_DRAFT, n // DETAIL_FACTOR if n >= DETAIL_FACTOR else 1))
-        fine, (stored_w, stored_h), exif, orientation = _load_stored(img, draft)
+        fine, (stored_w, stored_h), exif, orientation = load_stored(img, draft)
         size = (ceil(stored_w / n), ceil(stored_h / n))  # stored orientation, as Image.reduce rounds
         k = fine.width / size[0]
         if fine.size == size:
@@ -110,18 +110,18 @@ def decode_with_detail(
         elif k == round(k) and fine.height / size[1] == k:
             work = fine.reduce(int(k))
         else:  # a draft JPEG whose reduced size does not divide evenly, or odd sizes
-            work = fine.resize(size, _RESAMPLE, reducing_gap=3.0)
-        transpose = _UPRIGHT.get(orientation)
+            work = fine.resize(size, RESAMPLE, reducing_gap=3.0)
+        transpose = UPRIGHT.get(orientation)
         if transpose is not None:
             work = work.transpose(transpose)
-        width, height = (stored_h, stored_w) if orientation in _SWAPS_SIDES else (stored_w, stored_h)
+        width, height = (stored_h, stored_w) if orientation in SWAPS_SIDES else (stored_w, stored_h)
         image = DecodedImage(
             pixels=np.array(work, dtype=np.uint8),
             width=width,
             height=height,
             scale=max(width, height) / max(work.size),
-            taken_at=_taken_at(exif),
-            format=_format_name(img),
+            taken_at=taken_at_of(exif),
+            format=format_name(img),
         )
         if fine.size == size:
             return image, None

@@ -17,7 +17,7 @@ from collections.abc import Iterator, Sequence
 from typing import Any
 
 from facefile.pipeline.workers import FileTask, init_worker, process_file
-from facefile.store.errors import LibraryError
+from facefile.store.library_error import LibraryError
 from facefile.store.records import ImageResult
 
 LOCAL = "local"  # `--ray` without an address: start a Ray instance on this machine

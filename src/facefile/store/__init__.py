@@ -1,7 +1,7 @@
 """The store: every line of SQL, the migrations and the records that cross it (see ``store.py``)."""
 from facefile.store.db import DB_FILENAME
-from facefile.store.errors import LibraryError
-from facefile.store.faces import FaceArrays
+from facefile.store.face_rows import FaceArrays
+from facefile.store.library_error import LibraryError
 from facefile.store.records import (
     NO_EMBEDDING_MODEL,
     FaceInfo,

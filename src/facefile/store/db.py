@@ -11,7 +11,7 @@ from pathlib import Path
 
 import numpy as np
 
-from facefile.store.errors import LibraryError
+from facefile.store.library_error import LibraryError
 
 DB_FILENAME = "library.db"
 

@@ -13,6 +13,7 @@ from facefile.store.meta import mark_dirty
 from facefile.store.paths import disk_path, stored_path
 from facefile.store.records import NO_EMBEDDING_MODEL, FaceRecord, FileError, ImageResult
 from facefile.store.repository import Repository
+from facefile.store.rights_records import RightsRepository
 from facefile.store.scans import ScanRepository
 from facefile.store.withheld import WithheldFaces
 
@@ -110,7 +111,7 @@ class IngestWriter:
         with transaction(self._conn):
             # Forgotten faces and opt-outs (rights_filter.py), read inside the transaction so an
             # erasure committed by another process a moment ago already applies.
-            withheld = WithheldFaces.load(self._conn, self.model_id)
+            withheld = RightsRepository(self._conn).withheld(self.model_id)
             for result in results:
                 if result.error is not None:
                     self._store_error(result)
@@ -171,7 +172,7 @@ class IngestWriter:
     def _insert_faces(self, image_id: int, faces: list[FaceRecord]) -> None:
         """Faces of a new image or video. A face without embedding (a named XMP region no face was
         found in) gets NO_EMBEDDING_MODEL, so the engine never clusters it. Names from XMP regions
-        are queued in ``xmp_names`` in this same transaction; ``Library.apply_imported_names`` turns
+        are queued in ``xmp_names`` in this same transaction; ``lib.interop.apply_imported_names`` turns
         them into confirmations (a kill in between leaves them queued, never lost)."""
         for f in faces:
             face_id = self._conn.execute(

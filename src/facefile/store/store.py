@@ -17,11 +17,15 @@ from pathlib import Path
 
 from facefile.store.db import connect, transaction
 from facefile.store.decisions import DecisionRepository
-from facefile.store.faces import FaceRepository
+from facefile.store.face_regions import RegionRepository
+from facefile.store.face_rows import FaceRepository
 from facefile.store.meta import MetaRepository
 from facefile.store.paths import PathRepository
+from facefile.store.people_views import PeopleViewRepository
+from facefile.store.person_sums import PersonSumRepository
 from facefile.store.persons import PersonRepository
 from facefile.store.photos import PhotoRepository
+from facefile.store.rights_records import RightsRepository
 from facefile.store.scans import ScanRepository
 
 
@@ -38,6 +42,10 @@ class Store:
         self.persons = PersonRepository(conn)
         self.decisions = DecisionRepository(conn)
         self.scans = ScanRepository(conn)
+        self.sums = PersonSumRepository(conn)
+        self.views = PeopleViewRepository(conn, self.paths)
+        self.rights = RightsRepository(conn)
+        self.regions = RegionRepository(conn)
 
     @classmethod
     def open(cls, path: Path, *, readonly: bool = False) -> Store:
@@ -65,3 +73,17 @@ class Store:
     def total_changes(self) -> int:
         """Rows changed through this connection so far (its own writes, which data_version misses)."""
         return self._conn.total_changes
+
+    def scrub(self) -> bool:
+        """Rebuild the database and empty its write-ahead log, so deleted rows leave no trace in
+        either file (``secure_delete`` zeroes them in the pages; older copies of those pages can sit
+        in the WAL and in free pages). True when the WAL was truncated to zero bytes."""
+        self._conn.execute("VACUUM")
+        return self.checkpoint()
+
+    def checkpoint(self) -> bool:
+        """Fold the write-ahead log into the database file and truncate it; True when it is empty
+        (False while another connection holds a read open for longer than the busy timeout)."""
+        busy, _log, _done = self._conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
+        wal = self.path.with_name(f"{self.path.name}-wal")
+        return busy == 0 and (not wal.exists() or wal.stat().st_size == 0)

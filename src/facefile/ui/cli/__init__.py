@@ -7,7 +7,7 @@ through the ``facefile.commands`` entry point group, so nothing here imports the
 from importlib.metadata import entry_points
 
 from facefile.ui.cli import interop_commands, rights_commands, web_commands
-from facefile.ui.cli.app import main
+from facefile.ui.cli.main import main
 
 __all__ = ["main"]
 # Imported for their registrations on `main`.

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from facefile.ui.cli.app import (
+from facefile.ui.cli.main import (
     console,
     fail_on_library_error,
     json_option,
@@ -33,7 +33,7 @@ def write_xmp(library_path: Path | None, mode: str, quiet: bool, as_json: bool) 
     """Write the names of named persons as MWG face regions (digiKam, Lightroom, Picasa read them)."""
     with open_library(library_path) as lib:
         with RichProgress(console, enabled=not quiet and not as_json) as progress:
-            report = lib.write_xmp(embed=mode == "embed", progress=progress)
+            report = lib.interop.write_xmp(embed=mode == "embed", progress=progress)
         if as_json:
             out.print_json(data=asdict(report))
         else:
@@ -57,7 +57,7 @@ def import_xmp(library_path: Path | None, as_json: bool) -> None:
     """Read face names other tools wrote (XMP regions in photos and sidecars) for photos already
     scanned, e.g. after naming faces in digiKam. Names you corrected in facefile are kept."""
     with open_library(library_path) as lib:
-        report = lib.import_xmp()
+        report = lib.interop.import_xmp()
         if as_json:
             out.print_json(data=asdict(report))
             return

@@ -8,7 +8,7 @@ import click
 from rich.table import Table
 
 from facefile.library.subject_rights import ErasureReport
-from facefile.ui.cli.app import (
+from facefile.ui.cli.main import (
     console,
     fail_on_library_error,
     json_option,
@@ -44,13 +44,13 @@ def forget(person: str | None, library_path: Path | None, yes: bool, clear_marke
     with open_library(library_path) as lib:
         if clear_markers:
             _confirm(yes, "Faces erased before may come back when their photos are processed again. Go on?")
-            out.print(f"{lib.clear_forgotten_markers()} markers cleared")
+            out.print(f"{lib.rights.clear_forgotten_markers()} markers cleared")
             return
         if person is None:
             raise click.UsageError("give a PERSON (id or name) to forget, or --clear-markers")
         summary = lib.person(person)
         _confirm(yes, f"Erase {summary.label} (id {summary.id}) and {summary.faces} faces for good?")
-        report = lib.forget(summary.id)
+        report = lib.rights.forget(summary.id)
         out.print(f"person {report.person_id} erased: {report.faces} faces, {report.files_removed} cached images")
         _report_scrub(report)
 
@@ -63,7 +63,7 @@ def forget(person: str | None, library_path: Path | None, yes: bool, clear_marke
 def export_person(person: str, output: Path, library_path: Path | None) -> None:
     """Everything the library holds about PERSON, as OUTPUT (a zip of person.json and face crops)."""
     with open_library(library_path) as lib:
-        record = lib.export_person(person, output)
+        record = lib.rights.export_person(person, output)
         crops = sum(1 for f in record["faces"] if f["crop"])
         out.print(f"wrote {output}: {len(record['faces'])} faces, {crops} crops")
 
@@ -84,7 +84,7 @@ def opt_out(person: str | None, library_path: Path | None, yes: bool, remove_id:
     One template is kept for this: the mean of their embeddings, nothing else (see README)."""
     with open_library(library_path) as lib:
         if list_all:
-            templates = lib.opt_outs()
+            templates = lib.rights.opt_outs()
             if as_json:
                 out.print_json(data=[asdict(t) for t in templates])
                 return
@@ -93,14 +93,14 @@ def opt_out(person: str | None, library_path: Path | None, yes: bool, remove_id:
             console.print(f"{len(templates)} opt-out templates")
             return
         if remove_id is not None:
-            _report_scrub(lib.remove_opt_out(remove_id))
+            _report_scrub(lib.rights.remove_opt_out(remove_id))
             out.print(f"opt-out template {remove_id} removed")
             return
         if person is None:
             raise click.UsageError("give a PERSON (id or name), or --remove TEMPLATE-ID, or --list")
         summary = lib.person(person)
         _confirm(yes, f"Erase {summary.label} (id {summary.id}) and keep them from being filed again?")
-        report = lib.opt_out(summary.id)
+        report = lib.rights.opt_out(summary.id)
         out.print(f"person {report.person_id} opted out (template {report.template_id}): "
                   f"{report.faces} faces erased, {report.files_removed} cached images")
         _report_scrub(report)
@@ -113,7 +113,7 @@ def opt_out(person: str | None, library_path: Path | None, yes: bool, remove_id:
 def audit(library_path: Path | None, as_json: bool) -> None:
     """The append-only log of forget, export-person and opt-out: what, when, which person, how many faces."""
     with open_library(library_path) as lib:
-        entries = lib.audit_log()
+        entries = lib.rights.audit_log()
         if as_json:
             out.print_json(data=[asdict(e) for e in entries])
             return

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from facefile.ui.cli.app import console, fail_on_library_error, library_option, main, open_library, out
+from facefile.ui.cli.main import console, fail_on_library_error, library_option, main, open_library, out
 
 DEFAULT_PORT = 8765
 

@@ -9,136 +9,20 @@ Security (token, cookie, CSRF, host and origin checks, headers) is ``security.py
 from __future__ import annotations
 
 import contextlib
-import re
-import secrets
-import threading
-from collections import OrderedDict
-from collections.abc import AsyncIterator, Callable
-from importlib import resources
+from collections.abc import AsyncIterator
 from pathlib import Path
-from typing import Any, TypeVar
 
-from jinja2 import Environment, FileSystemLoader, select_autoescape
 from starlette.applications import Starlette
-from starlette.concurrency import run_in_threadpool
-from starlette.datastructures import FormData
 from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
 from starlette.requests import Request
-from starlette.responses import HTMLResponse, PlainTextResponse, RedirectResponse, Response
+from starlette.responses import PlainTextResponse, Response
 from starlette.routing import Route
 
 from facefile.library import Library, LibraryError
-from facefile.ui.web.security import CSRF_FIELD, Guard, GuardMiddleware, library_token
-from facefile.ui.web.thumbnails import ThumbnailCache
-
-T = TypeVar("T")
-FLASHES_KEPT = 64
-_STATIC_TYPES = {".css": "text/css; charset=utf-8", ".js": "text/javascript; charset=utf-8", ".svg": "image/svg+xml"}
-
-
-class WebState:
-    """What the pages share: the library (one connection, used under a lock), the thumbnail cache,
-    the review session (skipped questions live in memory only) and one-shot messages."""
-
-    def __init__(self, lib: Library, guard: Guard) -> None:
-        self.lib = lib
-        self.guard = guard
-        self.lock = threading.Lock()
-        self.thumbs = ThumbnailCache(lib.folder)
-        self.skipped_faces: set[int] = set()
-        self.skipped_groups: set[int] = set()
-        self.skipped_merges: set[tuple[int, int]] = set()
-        self._flashes: OrderedDict[str, str] = OrderedDict()
-        package = resources.files("facefile.ui.web")
-        self.templates = Environment(
-            loader=FileSystemLoader(str(package / "templates")), autoescape=select_autoescape(["html"]),
-            trim_blocks=True, lstrip_blocks=True,
-        )
-        # Static files are read once into memory and served by name from this dict: no path from a
-        # request ever reaches the file system.
-        self.static = {
-            entry.name: (entry.read_bytes(), _STATIC_TYPES[Path(entry.name).suffix])
-            for entry in (package / "static").iterdir()
-            if Path(entry.name).suffix in _STATIC_TYPES
-        }
-
-    async def call(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
-        """Run a library call in a worker thread, one at a time (one SQLite connection)."""
-
-        def locked() -> T:
-            with self.lock:
-                return fn(*args, **kwargs)
-
-        return await run_in_threadpool(locked)
-
-    async def form(self, request: Request) -> FormData:
-        """The posted form, after the CSRF check (the origin was checked by the middleware)."""
-        form = await request.form()
-        if not self.guard.csrf_matches(form.get(CSRF_FIELD)):
-            raise HTTPException(403, "missing or wrong CSRF token: reload the page and try again")
-        return form
-
-    async def act(self, back: str, fn: Callable[[], str | tuple[str, str]]) -> RedirectResponse:
-        """Run a write (``fn`` returns the message, or the message and the page to go to) and
-        redirect; a ``LibraryError`` (unknown person, ...) is shown on the page it came from."""
-        try:
-            result = await self.call(fn)
-        except LibraryError as exc:
-            return self.done(back, f"Not done: {exc}")
-        message, target = (result, back) if isinstance(result, str) else result
-        return self.done(target, message)
-
-    def flash(self, message: str) -> str:
-        key = secrets.token_urlsafe(8)
-        self._flashes[key] = message
-        while len(self._flashes) > FLASHES_KEPT:
-            self._flashes.popitem(last=False)
-        return key
-
-    def render(self, request: Request, template: str, status_code: int = 200, **context: Any) -> HTMLResponse:
-        message = self._flashes.pop(request.query_params.get("msg", ""), None)
-        html = self.templates.get_template(template).render(
-            request=request, csrf=self.guard.csrf_token, csrf_field=CSRF_FIELD, message=message, **context
-        )
-        return HTMLResponse(html, status_code=status_code)
-
-    def done(self, back: str, message: str) -> RedirectResponse:
-        """After a write: back to a page of this app, which shows ``message`` once."""
-        target = safe_back(back)
-        joiner = "&" if "?" in target else "?"
-        return RedirectResponse(f"{target}{joiner}msg={self.flash(message)}", status_code=303)
-
-
-_LOCAL_PATH = re.compile(r"^/(?![/\\])[A-Za-z0-9/_\-.?=&%#]*$")
-
-
-def safe_back(back: str | None) -> str:
-    """A redirect target taken from a form: a path of this server, or the People page."""
-    back = re.sub(r"([?&])msg=[^&]*&?", r"\1", back or "").rstrip("?&")
-    return back if back and _LOCAL_PATH.match(back) else "/"
-
-
-def web(request: Request) -> WebState:
-    return request.app.state.web  # type: ignore[no-any-return]
-
-
-def person_ref(text: object) -> str:
-    """What a person box holds, as ``Library.resolve_person`` takes it: "Anna Smith (#12)" -> "12"."""
-    value = str(text or "").strip()
-    match = re.search(r"#(\d+)\)?$", value)
-    if match:
-        return match[1]
-    if not value:
-        raise LibraryError("choose a person")
-    return value
-
-
-def int_list(values: list[Any]) -> list[int]:
-    try:
-        return [int(v) for v in values]
-    except (TypeError, ValueError) as exc:
-        raise HTTPException(400, "face ids must be numbers") from exc
+from facefile.ui.web import pages_people, pages_photos, pages_review, pages_status
+from facefile.ui.web.security import Guard, GuardMiddleware, library_token
+from facefile.ui.web.web_state import WebState, web
 
 
 async def static_file(request: Request) -> Response:
@@ -163,8 +47,6 @@ def create_app(
 ) -> Starlette:
     """The web app for the library in ``library_folder`` (which must exist), as served on
     ``host:port`` (the Host header is checked against it unless ``allow_any_host``)."""
-    from facefile.ui.web import pages_people, pages_photos, pages_review, pages_status
-
     lib = Library.open(library_folder)
     guard = Guard.for_server(token or library_token(lib.folder), host, port, allow_any_host=allow_any_host)
     routes = [

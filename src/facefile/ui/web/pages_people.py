@@ -11,7 +11,7 @@ from starlette.routing import Route
 
 from facefile.library import LibraryError
 from facefile.library.review import PEOPLE_SORTS, FaceTile, PersonTile
-from facefile.ui.web.app import person_ref, web
+from facefile.ui.web.web_state import person_ref, web
 
 PERSONS_PER_PAGE = 60
 FACES_PER_PAGE = 240
@@ -32,7 +32,7 @@ async def people(request: Request) -> Response:
     hidden = params.get("hidden") == "1"
     page = page_number(request)
     found = await state.call(
-        state.lib.people_page, sort=sort, query=query, include_hidden=hidden,
+        state.lib.review.people_page, sort=sort, query=query, include_hidden=hidden,
         limit=PERSONS_PER_PAGE, offset=(page - 1) * PERSONS_PER_PAGE,
     )
     pages = max(1, -(-found.total // PERSONS_PER_PAGE))
@@ -48,10 +48,10 @@ async def person(request: Request) -> Response:
     page = page_number(request)
 
     def load() -> tuple[PersonTile | None, list[FaceTile], int]:
-        tile = state.lib.person_tiles([pid]).get(pid)
+        tile = state.lib.review.person_tiles([pid]).get(pid)
         if tile is None:
             return None, [], 0
-        faces, total = state.lib.person_faces(pid, limit=FACES_PER_PAGE, offset=(page - 1) * FACES_PER_PAGE)
+        faces, total = state.lib.review.person_faces(pid, limit=FACES_PER_PAGE, offset=(page - 1) * FACES_PER_PAGE)
         return tile, faces, total
 
     tile, faces, total = await state.call(load)
@@ -108,7 +108,7 @@ async def merge(request: Request) -> Response:
 async def search(request: Request) -> Response:
     """Person suggestions for the search boxes (merge into, move to)."""
     state = web(request)
-    found = await state.call(state.lib.search_persons, request.query_params.get("q", "")[:100], 12)
+    found = await state.call(state.lib.review.search_persons, request.query_params.get("q", "")[:100], 12)
     return JSONResponse([
         {"id": p.id, "label": p.label, "faces": p.faces, "hidden": p.hidden, "value": f"{p.label} (#{p.id})"}
         for p in found

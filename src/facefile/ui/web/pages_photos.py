@@ -12,16 +12,16 @@ from starlette.routing import Route
 
 from facefile.library import LibraryError
 from facefile.media import MediaError
-from facefile.ui.web.app import int_list, person_ref, web
 from facefile.ui.web.pages_people import page_number
 from facefile.ui.web.thumbnails import PLACEHOLDER_SVG, face_thumbnail, photo_preview
+from facefile.ui.web.web_state import int_list, person_ref, web
 
 UNASSIGNED_PER_PAGE = 120
 
 
 async def face_image(request: Request) -> Response:
     state = web(request)
-    source = await state.call(state.lib.face_source, request.path_params["fid"])
+    source = await state.call(state.lib.review.face_source, request.path_params["fid"])
     # Cut outside the library lock: decoding a photo takes a moment and reads no SQLite.
     try:
         try:
@@ -36,10 +36,10 @@ async def face_image(request: Request) -> Response:
 async def photo_image(request: Request) -> Response:
     state = web(request)
     iid = request.path_params["iid"]
-    view = await state.call(state.lib.photo, iid)  # a 404 for an unknown photo
+    view = await state.call(state.lib.review.photo, iid)  # a 404 for an unknown photo
     if view.is_video:  # no single picture: the Photo page shows each face track's own crop
         return Response(PLACEHOLDER_SVG, status_code=404, media_type="image/svg+xml")
-    files = await state.call(state.lib.photo_files, view.id)
+    files = await state.call(state.lib.review.photo_files, view.id)
     try:
         data = await run_in_threadpool(photo_preview, files)
     except MediaError:
@@ -49,7 +49,7 @@ async def photo_image(request: Request) -> Response:
 
 async def photo(request: Request) -> Response:
     state = web(request)
-    view = await state.call(state.lib.photo, request.path_params["iid"])
+    view = await state.call(state.lib.review.photo, request.path_params["iid"])
     return state.render(request, "photo.html", title="Photo", nav="", photo=view)
 
 
@@ -57,7 +57,7 @@ async def unassigned(request: Request) -> Response:
     state = web(request)
     page = page_number(request)
     faces, total = await state.call(
-        state.lib.unassigned_page, limit=UNASSIGNED_PER_PAGE, offset=(page - 1) * UNASSIGNED_PER_PAGE
+        state.lib.review.unassigned_page, limit=UNASSIGNED_PER_PAGE, offset=(page - 1) * UNASSIGNED_PER_PAGE
     )
     return state.render(
         request, "unassigned.html", title="Unassigned faces", nav="unassigned", faces=faces, total=total,

@@ -8,7 +8,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from facefile.library import LibraryError
-from facefile.ui.web.app import int_list, person_ref, web
+from facefile.ui.web.web_state import int_list, person_ref, web
 
 SAMPLE_FACES = 8  # faces shown of a suggested person, so "is this Anna?" shows who Anna is
 
@@ -18,14 +18,14 @@ async def review(request: Request) -> Response:
     lib = state.lib
 
     def load() -> dict:  # type: ignore[type-arg]
-        suggestion = lib.next_suggestion(state.skipped_faces)
+        suggestion = lib.review.next_suggestion(state.skipped_faces)
         if suggestion is None:
             return {"suggestion": None}
-        tiles = lib.person_tiles(m.person_id for m in suggestion.matches)
+        tiles = lib.review.person_tiles(m.person_id for m in suggestion.matches)
         best = suggestion.matches[0].person_id
         return {
-            "suggestion": suggestion, "tiles": tiles, "image_id": lib.face_source(suggestion.face_id).image_id,
-            "samples": lib.person_faces(best, limit=SAMPLE_FACES)[0],
+            "suggestion": suggestion, "tiles": tiles, "image_id": lib.review.face_source(suggestion.face_id).image_id,
+            "samples": lib.review.person_faces(best, limit=SAMPLE_FACES)[0],
         }
 
     context = await state.call(load)
@@ -60,10 +60,10 @@ async def groups(request: Request) -> Response:
     lib = state.lib
 
     def load() -> dict:  # type: ignore[type-arg]
-        group = lib.next_face_group(state.skipped_groups)
+        group = lib.review.next_face_group(state.skipped_groups)
         if group is None:
             return {"group": None}
-        return {"group": group, "tiles": lib.person_tiles(m.person_id for m in group.matches)}
+        return {"group": group, "tiles": lib.review.person_tiles(m.person_id for m in group.matches)}
 
     context = await state.call(load)
     return state.render(request, "review_groups.html", title="Review groups", nav="review", tab="groups", **context)
@@ -108,12 +108,12 @@ async def merges(request: Request) -> Response:
     lib = state.lib
 
     def load() -> dict:  # type: ignore[type-arg]
-        match = lib.next_merge_suggestion(state.skipped_merges)
+        match = lib.review.next_merge_suggestion(state.skipped_merges)
         if match is None:
             return {"match": None}
         return {
-            "match": match, "tiles": lib.person_tiles([match.keep, match.other]),
-            "samples": {pid: lib.person_faces(pid, limit=SAMPLE_FACES)[0] for pid in (match.keep, match.other)},
+            "match": match, "tiles": lib.review.person_tiles([match.keep, match.other]),
+            "samples": {pid: lib.review.person_faces(pid, limit=SAMPLE_FACES)[0] for pid in (match.keep, match.other)},
         }
 
     context = await state.call(load)
@@ -133,7 +133,7 @@ async def answer_merge(request: Request) -> Response:
             merged = lib.persons.merge(keep, other)
             return f"Merged {gone} into {merged.label}"
         if reply == "no":
-            lib.dismiss_merge(keep, other)
+            lib.review.dismiss_merge(keep, other)
             return f"{lib.person(keep).label} and {lib.person(other).label} are two people"
         if reply == "skip":
             state.skipped_merges.add((min(keep, other), max(keep, other)))

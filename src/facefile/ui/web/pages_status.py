@@ -7,7 +7,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from facefile.ui.web.app import web
+from facefile.ui.web.web_state import web
 
 
 async def status(request: Request) -> Response:
@@ -15,7 +15,7 @@ async def status(request: Request) -> Response:
     lib = state.lib
 
     def load() -> dict[str, Any]:
-        return {"status": lib.scan_status(), "stats": lib.stats(), "needs_recluster": lib.needs_recluster()}
+        return {"status": lib.review.scan_status(), "stats": lib.stats(), "needs_recluster": lib.needs_recluster()}
 
     context = await state.call(load)
     return state.render(request, "status.html", title="Scan status", nav="status", **context)
@@ -24,7 +24,7 @@ async def status(request: Request) -> Response:
 async def status_json(request: Request) -> Response:
     """Polled by the status page every second while a scan runs."""
     state = web(request)
-    current = await state.call(state.lib.scan_status)
+    current = await state.call(state.lib.review.scan_status)
     return JSONResponse(current.as_dict())
 
 

@@ -4,24 +4,23 @@ without reading the persons' faces.
 The average link of a face with a person is its dot product with the person's sum divided by the
 person's size; on a million-face library the largest person has tens of thousands of faces, and
 reading them all for each update of a hundred faces took most of a second. The sums live in the
-``person_sums`` table (schema 0005): a cache of ``assignments`` whose rows the database's own
-triggers delete whenever a person gains or loses a face, whoever changes it (a scan, a user's
-move, an erasure). ``load`` recomputes the missing ones; ``add_faces`` updates the sums of persons
-that just gained faces, in the same transaction.
+``person_sums`` table (schema 0005, ``store.sums``): a cache of ``assignments`` whose rows the
+database's own triggers delete whenever a person gains or loses a face, whoever changes it (a scan,
+a user's move, an erasure). ``load`` recomputes the missing ones; ``add_faces`` updates the sums of
+persons that just gained faces, in the same transaction.
 """
 from __future__ import annotations
 
-import sqlite3
 from dataclasses import dataclass
 
 import numpy as np
 
-from facefile.library.clustering import photo_key
 from facefile.library.vector_cache import CachedVectors
+from facefile.store import Store
 
-__all__ = ["PersonSums", "add_faces", "load", "persons_in_photos", "store_all"]
+__all__ = ["PersonSums", "add_faces", "load", "store_all"]
 
-_CHUNK = 900  # SQLite's default limit on bound parameters is 999
+PERSONS_PER_PASS = 900  # missing sums are computed this many persons at a time: bounded memory
 
 
 @dataclass
@@ -40,39 +39,28 @@ def _quality(values: list[float | None]) -> np.ndarray:
     return np.where(np.isnan(q), 1.0, q)
 
 
-def load(conn: sqlite3.Connection, cache: CachedVectors, model_id: str, persons: list[int]) -> PersonSums:
+def load(store: Store, cache: CachedVectors, model_id: str, persons: list[int]) -> PersonSums:
     """The sums of ``persons`` (faces of ``model_id``); missing ones are computed and stored."""
     dim = cache.vectors.shape[1]
     index = {p: i for i, p in enumerate(persons)}
     out = PersonSums(list(persons), np.zeros((len(persons), dim)), np.zeros(len(persons)), np.zeros(len(persons)))
     found: set[int] = set()
-    for start in range(0, len(persons), _CHUNK):
-        chunk = persons[start : start + _CHUNK]
-        marks = ",".join("?" * len(chunk))
-        for person, faces, best, vector in conn.execute(
-            f"SELECT person_id, faces, best_quality, vector FROM person_sums WHERE model_id = ? AND person_id IN ({marks})",
-            [model_id, *chunk],
-        ):
-            i = index[person]
-            out.sums[i] = np.frombuffer(vector, dtype=np.float64)
-            out.sizes[i], out.best_quality[i] = faces, best
-            found.add(person)
+    for person, faces, best, vector in store.sums.stored(model_id, persons):
+        i = index[person]
+        out.sums[i] = vector
+        out.sizes[i], out.best_quality[i] = faces, best
+        found.add(person)
     missing = [p for p in persons if p not in found]
-    for start in range(0, len(missing), _CHUNK):
-        _compute(conn, cache, model_id, missing[start : start + _CHUNK], index, out)
+    for start in range(0, len(missing), PERSONS_PER_PASS):
+        _compute(store, cache, model_id, missing[start : start + PERSONS_PER_PASS], index, out)
     return out
 
 
-def store_all(
-    conn: sqlite3.Connection, cache: CachedVectors, model_id: str, face_ids: np.ndarray, quality: np.ndarray
-) -> None:
+def store_all(store: Store, cache: CachedVectors, model_id: str, face_ids: np.ndarray, quality: np.ndarray) -> None:
     """Compute and store the sum of every person with faces of ``model_id`` in one pass over the
     vector cache (after a full re-cluster, which dropped them all). ``face_ids``: the model's
     faces, ascending, with their ``quality`` (NaN unknown)."""
-    rows = conn.execute("SELECT face_id, person_id FROM assignments ORDER BY face_id").fetchall()
-    assigned = np.fromiter((r[0] for r in rows), np.int64, len(rows))
-    person_of = np.fromiter((r[1] for r in rows), np.int64, len(rows))
-    del rows
+    assigned, person_of = store.sums.assignments_by_face()
     ours = np.isin(assigned, face_ids, assume_unique=True)
     assigned, person_of = assigned[ours], person_of[ours]
     if not len(assigned):
@@ -92,20 +80,14 @@ def store_all(
         owner = np.searchsorted(starts, np.arange(begin, begin + len(vectors)), side="right") - 1
         first = np.flatnonzero(np.r_[True, owner[1:] != owner[:-1]])
         out.sums[owner[first]] += np.add.reduceat(vectors, first, axis=0)
-    _store(conn, model_id, out, list(range(len(persons))))
+    _store(store, model_id, out, list(range(len(persons))))
 
 
 def _compute(
-    conn: sqlite3.Connection, cache: CachedVectors, model_id: str, persons: list[int], index: dict[int, int],
-    out: PersonSums,
+    store: Store, cache: CachedVectors, model_id: str, persons: list[int], index: dict[int, int], out: PersonSums
 ) -> None:
-    """Sum the faces of ``persons`` (at most _CHUNK) from the vector cache; store the sums."""
-    marks = ",".join("?" * len(persons))
-    rows = conn.execute(
-        f"SELECT a.face_id, a.person_id, f.quality FROM assignments a JOIN faces f ON f.id = a.face_id "
-        f"WHERE a.person_id IN ({marks}) AND f.model_id = ? ORDER BY a.person_id, a.face_id",
-        [*persons, model_id],
-    ).fetchall()
+    """Sum the faces of ``persons`` from the vector cache; store the sums."""
+    rows = store.sums.members(model_id, persons)
     if rows:
         faces = np.fromiter((r[0] for r in rows), np.int64, len(rows))
         slot = np.fromiter((index[r[1]] for r in rows), np.int64, len(rows))
@@ -117,20 +99,15 @@ def _compute(
         out.sums[owners] = np.add.reduceat(vectors, starts, axis=0)
         out.sizes[owners] = np.diff(np.r_[starts, len(slot)])
         out.best_quality[owners] = np.maximum.reduceat(_quality([r[2] for r in rows]), starts)
-    _store(conn, model_id, out, [index[p] for p in persons])
+    _store(store, model_id, out, [index[p] for p in persons])
 
 
-def _store(conn: sqlite3.Connection, model_id: str, sums: PersonSums, rows: list[int]) -> None:
-    conn.executemany(
-        "INSERT OR REPLACE INTO person_sums(person_id, model_id, faces, best_quality, vector) VALUES (?, ?, ?, ?, ?)",
-        [(sums.persons[i], model_id, int(sums.sizes[i]), float(sums.best_quality[i]),
-          np.ascontiguousarray(sums.sums[i], dtype=np.float64).tobytes()) for i in rows],
-    )
+def _store(store: Store, model_id: str, sums: PersonSums, rows: list[int]) -> None:
+    store.sums.put(model_id, ((sums.persons[i], sums.sizes[i], sums.best_quality[i], sums.sums[i]) for i in rows))
 
 
 def add_faces(
-    conn: sqlite3.Connection, model_id: str, sums: PersonSums, rows: np.ndarray, vectors: np.ndarray,
-    quality: np.ndarray,
+    store: Store, model_id: str, sums: PersonSums, rows: np.ndarray, vectors: np.ndarray, quality: np.ndarray
 ) -> None:
     """After faces were assigned (in the caller's transaction, after their INSERTs, whose triggers
     dropped the stored sums): face k joined the person in row ``rows[k]`` of ``sums``, with
@@ -140,20 +117,4 @@ def add_faces(
     np.add.at(sums.sums, rows, vectors.astype(np.float64))
     np.add.at(sums.sizes, rows, 1.0)
     np.maximum.at(sums.best_quality, rows, np.where(np.isnan(quality), 1.0, quality))
-    _store(conn, model_id, sums, sorted(set(rows.tolist())))
-
-
-def persons_in_photos(conn: sqlite3.Connection, photos: np.ndarray) -> dict[int, set[int]]:
-    """Photo key (``persons.photo_key``) -> persons that already hold a face of that photo."""
-    out: dict[int, set[int]] = {}
-    keys = sorted({int(p) for p in photos if p >= 0})  # video tracks (< 0) are photos of their own
-    for start in range(0, len(keys), _CHUNK):
-        chunk = keys[start : start + _CHUNK]
-        marks = ",".join("?" * len(chunk))
-        for photo, person in conn.execute(
-            f"SELECT {photo_key('f')}, a.person_id FROM faces f JOIN assignments a ON a.face_id = f.id "
-            f"WHERE f.image_id IN ({marks})",
-            chunk,
-        ):
-            out.setdefault(int(photo), set()).add(int(person))
-    return out
+    _store(store, model_id, sums, sorted(set(rows.tolist())))

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from facefile.store.db import from_blob
-from facefile.store.errors import LibraryError
+from facefile.store.library_error import LibraryError
 from facefile.store.records import FaceInfo
 from facefile.store.repository import Repository
 
@@ -136,6 +136,22 @@ class FaceRepository(Repository):
             args,
         ).fetchall()
         return [_info(r) for r in rows]
+
+    def count_upto(self, model_id: str, face_id: int) -> int:
+        """Faces of the model with an id up to ``face_id`` (a cache of them is still whole if it holds
+        as many)."""
+        (count,) = self._conn.execute(
+            "SELECT COUNT(*) FROM faces WHERE model_id = ? AND id <= ?", (model_id, face_id)
+        ).fetchone()
+        return int(count)
+
+    def vectors_after(self, model_id: str, face_id: int, dim: int) -> tuple[np.ndarray, np.ndarray]:
+        """(ids, (n, ``dim``) embeddings) of the faces of the model added after ``face_id``, ascending."""
+        rows = self._conn.execute(
+            "SELECT id, embedding FROM faces WHERE model_id = ? AND id > ? ORDER BY id", (model_id, face_id)
+        ).fetchall()
+        ids = np.fromiter((r[0] for r in rows), np.int64, len(rows))
+        return ids, np.frombuffer(b"".join(r[1] for r in rows), dtype=np.float32).reshape(len(rows), dim)
 
 
 def _info(r: sqlite3.Row) -> FaceInfo:

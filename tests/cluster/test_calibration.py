@@ -4,7 +4,7 @@ from __future__ import annotations
 import numpy as np
 
 from facefile.cluster import ClusterParams
-from facefile.cluster.calibrate import calibrate, score_prior
+from facefile.cluster.calibration import calibrate, score_prior
 
 PRIOR = ClusterParams.for_model("sface")
 

@@ -1,4 +1,4 @@
-"""The ``facefile`` command: a thin click layer over ``Library``. Parse, delegate, render."""
+"""The ``facefile`` group, its shared options, and the commands of scanning, persons and models."""
 from __future__ import annotations
 
 import json
@@ -14,7 +14,6 @@ from rich.markup import escape
 from rich.table import Table
 
 from facefile.library import Library, LibraryError
-from facefile.store.db import DB_FILENAME
 from facefile.ui.cli.progress_bars import RichProgress
 
 console = Console(stderr=True)
@@ -38,7 +37,7 @@ def json_option(func: F) -> F:
 
 def open_library(path: Path | None, photos: Path | None = None, *, create: bool = False) -> Library:
     folder = path or Library.default_folder(photos)
-    if not create and not (folder / DB_FILENAME).exists():
+    if not create and not Library.exists(folder):
         raise click.ClickException(f"no library at {folder}: run `facefile scan FOLDER` first, or pass --library")
     return Library.open(folder)
 
@@ -303,18 +302,18 @@ def export(library_path: Path | None, fmt: str, output: Path | None, folders: Pa
     """Export every face with its person (JSON), or per-person folders of links."""
     with open_library(library_path) as lib:
         if folders is not None:
-            n = lib.export_folders(folders)
+            n = lib.interop.export_folders(folders)
             console.print(f"{n} links in {folders}")
             return
         if fmt == "csv":
             if output is None:
-                lib.export_csv(sys.stdout)
+                lib.interop.export_csv(sys.stdout)
             else:
                 with output.open("w", newline="", encoding="utf-8") as f:
-                    lib.export_csv(f)
+                    lib.interop.export_csv(f)
                 console.print(f"wrote {output}")
             return
-        text = json.dumps(lib.export_faces(), indent=1, ensure_ascii=False)
+        text = json.dumps(lib.interop.export_faces(), indent=1, ensure_ascii=False)
         if output is None:
             click.echo(text)
         else:

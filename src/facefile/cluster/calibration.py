@@ -178,11 +178,7 @@ def calibrate(
     # Genuine distribution from the confirmations: normal-inverse-gamma posterior means.
     positives = _pair_sims(X, _positive_pairs(confirmed or {}, photos, key, n))
     g = len(positives)
-    mean_seen = float(positives.mean()) if g else prior.genuine_mean
-    genuine_mean = (g * mean_seen + GENUINE_STRENGTH * prior.genuine_mean) / (g + GENUINE_STRENGTH)
-    spread = float(((positives - mean_seen) ** 2).sum()) if g else 0.0
-    spread += g * GENUINE_STRENGTH / (g + GENUINE_STRENGTH) * (mean_seen - prior.genuine_mean) ** 2
-    genuine_sd = math.sqrt((spread + GENUINE_STRENGTH * prior.genuine_sd**2) / (g + GENUINE_STRENGTH))
+    genuine_mean, genuine_sd = _genuine(positives, prior)
 
     # Base rate: genuine pairs among all pairs, from the count of pairs at or above the prior threshold.
     L = params.link_similarity
@@ -192,17 +188,7 @@ def calibrate(
     same_rate = prior.same_rate if seen is None else math.exp(
         rate_weight * math.log(seen) + (1 - rate_weight) * math.log(prior.same_rate))
 
-    # The lowest threshold at which this library reaches the prior's posterior odds.
-    target = _log_odds(L, prior.same_rate, prior.anchor, prior.exceed, prior.tail, prior.genuine_mean,
-                       prior.genuine_sd)
-    lo, hi = L - MAX_SHIFT_TAILS * prior.tail, L + MAX_SHIFT_TAILS * prior.tail
-    grid = np.linspace(lo, hi, 1201)
-    odds = _log_odds(grid, same_rate, prior.anchor, exceed, tail, genuine_mean, genuine_sd)
-    reached = np.flatnonzero(odds >= target)
-    threshold = float(grid[reached[0]]) if len(reached) else hi
-    if abs(threshold - L) <= (hi - lo) / 1200:  # within one grid step: the prior itself
-        threshold = L
-    threshold = round(threshold, 4)
+    threshold = _lowest_threshold(L, prior, same_rate, exceed, tail, genuine_mean, genuine_sd)
 
     shift = threshold - L
     reference = round(math.exp((1 - rate_weight) * math.log(params.reference_faces) + rate_weight * math.log(max(n, 2))))
@@ -220,6 +206,32 @@ def calibrate(
         genuine_mean=genuine_mean, genuine_sd=genuine_sd, same_rate=same_rate, same_rate_seen=seen,
         weight=weight, rate_weight=rate_weight, threshold=calibrated.link_similarity, prior_threshold=L,
     )
+
+
+def _genuine(positives: np.ndarray, prior: ScorePrior) -> tuple[float, float]:
+    """Mean and spread of same-person similarities: normal-inverse-gamma posterior means."""
+    g = len(positives)
+    mean_seen = float(positives.mean()) if g else prior.genuine_mean
+    genuine_mean = (g * mean_seen + GENUINE_STRENGTH * prior.genuine_mean) / (g + GENUINE_STRENGTH)
+    spread = float(((positives - mean_seen) ** 2).sum()) if g else 0.0
+    spread += g * GENUINE_STRENGTH / (g + GENUINE_STRENGTH) * (mean_seen - prior.genuine_mean) ** 2
+    return genuine_mean, math.sqrt((spread + GENUINE_STRENGTH * prior.genuine_sd**2) / (g + GENUINE_STRENGTH))
+
+
+def _lowest_threshold(
+    L: float, prior: ScorePrior, same_rate: float, exceed: float, tail: float, genuine_mean: float, genuine_sd: float,
+) -> float:
+    """The lowest threshold at which this library reaches the prior's posterior odds at ``L``."""
+    target = _log_odds(L, prior.same_rate, prior.anchor, prior.exceed, prior.tail, prior.genuine_mean,
+                       prior.genuine_sd)
+    lo, hi = L - MAX_SHIFT_TAILS * prior.tail, L + MAX_SHIFT_TAILS * prior.tail
+    grid = np.linspace(lo, hi, 1201)
+    odds = _log_odds(grid, same_rate, prior.anchor, exceed, tail, genuine_mean, genuine_sd)
+    reached = np.flatnonzero(odds >= target)
+    threshold = float(grid[reached[0]]) if len(reached) else hi
+    if abs(threshold - L) <= (hi - lo) / 1200:  # within one grid step: the prior itself
+        threshold = L
+    return round(threshold, 4)
 
 
 def _log_odds(t, same_rate: float, anchor: float, exceed: float, tail: float, mean: float, sd: float):  # noqa: ANN001, ANN202
