@@ -7,6 +7,7 @@ PY     := $(VENV)/bin/python
 FF     := $(VENV)/bin/facefile
 PHOTOS ?=
 LIBRARY ?=
+PORT   ?=
 DATA   ?= ../shared/data
 
 .PHONY: run test bench lint install install-dev system-deps clean
@@ -26,9 +27,9 @@ $(VENV)/.installed-dev: $(VENV)/.installed benchmarks/pyproject.toml
 	touch $@
 
 run: install
-	@test -n "$(PHOTOS)" || { echo "usage: make run PHOTOS=/path/to/photos [LIBRARY=/path/to/library]"; exit 2; }
+	@test -n "$(PHOTOS)" || { echo "usage: make run PHOTOS=/path/to/photos [LIBRARY=/path/to/library] [PORT=8765]"; exit 2; }
 	$(FF) scan "$(PHOTOS)" $(if $(LIBRARY),--library "$(LIBRARY)") || test $$? -eq 3
-	$(FF) serve --library "$(or $(LIBRARY),$(PHOTOS)/.facefile)"
+	$(FF) serve --library "$(or $(LIBRARY),$(PHOTOS)/.facefile)" $(if $(PORT),--port "$(PORT)")
 
 # Debian packages the tests drive: Chromium (browser tests through Playwright; Playwright's own
 # browser download cannot work offline) and exiftool (XMP round trips). CI runs as root.

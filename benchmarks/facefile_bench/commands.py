@@ -66,11 +66,14 @@ def bench_scale(data: Path, faces: int, identities: int | None, parts: int, tmp:
 
 @bench.command("ui")
 @click.option("--persons", type=int, default=5000, show_default=True)
-def bench_ui(persons: int) -> None:
-    """Server time of the People page and of the next review question on a synthetic library."""
+@click.option("--faces", type=int, default=100_000, show_default=True)
+@click.option("--largest", type=int, default=2000, show_default=True, help="Faces of the largest person.")
+def bench_ui(persons: int, faces: int, largest: int) -> None:
+    """Server time of the People page, a large person's page, the next review question and undo, on
+    a synthetic library."""
     from facefile_bench.ui_bench import run
 
-    click.echo(run(persons=persons))
+    click.echo(run(persons=persons, faces=faces, largest=largest))
 
 
 @bench.command("xmp")

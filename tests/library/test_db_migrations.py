@@ -82,6 +82,12 @@ def test_library_at_version_3_gets_the_audit_triggers(tmp_path: Path, had_trigge
     for trigger in ("insert", "delete", "update"):  # and without what later versions added
         conn.execute(f"DROP TRIGGER person_sums_on_{trigger}")
     conn.execute("DROP TABLE person_sums")
+    for table in ("person_redirects", "history_changes", "history"):  # versions 6 and 8
+        conn.execute(f"DROP TABLE {table}")
+    if "birth_date" in [r[1] for r in conn.execute("PRAGMA table_info(persons)")]:  # version 7
+        conn.execute("DROP INDEX IF EXISTS persons_birth_date")
+        conn.execute("DROP INDEX IF EXISTS images_taken_at")
+        conn.execute("ALTER TABLE persons DROP COLUMN birth_date")
     conn.execute("PRAGMA user_version=3")
     conn.commit()
     conn.close()

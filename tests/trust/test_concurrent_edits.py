@@ -43,6 +43,7 @@ class EditLog:
         self.merged_into: dict[int, int] = {}
         self.names: dict[int, str] = {}
         self.confirmed: dict[int, int] = {}  # face -> person it was confirmed to
+        self.placed: dict[int, int] = {}  # face -> person it joined in a merge (any provenance)
         self.count = 0
 
     def person(self, pid: int) -> int:
@@ -62,17 +63,20 @@ class EditLog:
                 lib.persons.name(a, name)
                 self.names[a] = name
             elif action == "merge":
+                # A merge keeps each face's provenance (automatic faces stay automatic): what must
+                # hold is that the merged person stays gone and its faces stay with the survivor.
                 faces = _faces_of(lib, a) | _faces_of(lib, b)
                 lib.persons.merge(a, b)
+                self.placed.update(dict.fromkeys(faces, a))
                 self.merged_into[b] = a
                 self.names.pop(b, None)
-                self.confirmed.update(dict.fromkeys(faces, a))
             else:
                 face = min(_faces_of(lib, a), default=None)
                 if face is None:
                     return
                 lib.persons.move(face, b)
                 self.confirmed[face] = b
+                self.placed.pop(face, None)
         except LibraryError:
             return  # the person left in between (a re-cluster dropped or a merge took it): no edit made
         self.count += 1
@@ -81,9 +85,14 @@ class EditLog:
         for pid, name in self.names.items():
             if pid not in self.merged_into:
                 assert lib.person(pid).name == name
+        alive = {p.id for p in lib.people(include_hidden=True)}
+        assert not alive & set(self.merged_into), "a merged person came back"
         for face, pid in self.confirmed.items():
             row = sql(lib).execute("SELECT person_id, provenance FROM assignments WHERE face_id = ?", (face,)).fetchone()
             assert row is not None and tuple(row) == (self.person(pid), "confirmed"), (face, pid)
+        for face, pid in self.placed.items():
+            row = sql(lib).execute("SELECT person_id FROM assignments WHERE face_id = ?", (face,)).fetchone()
+            assert row is not None and row[0] == self.person(pid), (face, pid)
 
 
 @pytest.mark.data
@@ -137,7 +146,7 @@ def test_edits_committed_while_the_recluster_computes_are_not_overwritten(
             faces = _faces_of(other, people[0]) | _faces_of(other, people[1])
             other.persons.merge(people[0], people[1])
             log.merged_into[people[1]] = people[0]
-            log.confirmed.update(dict.fromkeys(faces, people[0]))
+            log.placed.update(dict.fromkeys(faces, people[0]))
         else:
             other.persons.name(people[2], "renamed while clustering")
             log.names[people[2]] = "renamed while clustering"

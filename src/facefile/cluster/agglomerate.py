@@ -24,6 +24,7 @@ from facefile.cluster.graph import neighbours_of, pair_similarity, unique_keys
 from facefile.cluster.params import ClusterParams
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
     from types import ModuleType
 
 __all__ = ["Faces", "average_link", "link_margin"]
@@ -217,15 +218,15 @@ def _rule(params: ClusterParams) -> tuple[float, float, float]:
 def average_link(
     faces: Faces, edges: tuple[np.ndarray, np.ndarray, np.ndarray | None] | list[np.ndarray | None],
     params: ClusterParams,
-    start: np.ndarray | None = None,
-    nearest: np.ndarray | None = None,
+    start: np.ndarray | None = None, nearest: np.ndarray | None = None,
+    progress: Callable[[str, int, int | None], None] | None = None,
 ) -> np.ndarray:
     """Group faces by constrained average linkage; returns the group id (a face index) of each face.
 
     ``start``: optional group label per face (-1: none); faces sharing a label begin as one group
     (where the constraints allow), as after a clustering of part of the library. ``edges`` given
     as a list is emptied (the arrays are freed as soon as they are read). ``nearest``: (N, v) each
-    face's nearest other faces (-1: none), for the neighbour vote; without it there is none."""
+    face's nearest other faces (-1: none), for the neighbour vote; ``progress``: as the engine's."""
     n = len(faces.vectors)
     groups = _Groups(faces)
     _seed_groups(groups, faces, start)
@@ -236,6 +237,7 @@ def average_link(
     pairs = [ra, rb]
     del ra, rb
     heap = _first_heap(groups, adjacency, pairs, params, index_type)
+    links = 0
     while True:
         # Entries of groups x that merged since are skipped: x is gone, or the merged group has
         # its own entry.
@@ -250,6 +252,9 @@ def average_link(
         adjacency[kept] = np.concatenate([adjacency[kept], adjacency[gone]])
         adjacency[gone] = adjacency[gone][:0]
         _push_best_partner(heap, groups, adjacency, kept, params)
+        links += 1
+        if progress is not None and links % 256 == 0:
+            progress("Linking faces", links, None)
     del adjacency, heap
     _merge_by_centroid(groups, params)
     if nearest is not None:

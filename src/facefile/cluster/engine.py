@@ -13,7 +13,7 @@ So a shuffled input gives the very same labels, bit for bit, not just the same p
 """
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 import numpy as np
@@ -25,7 +25,11 @@ from facefile.cluster.graph import knn_edges, unique_keys
 from facefile.cluster.params import ClusterParams
 from facefile.cluster.person_ids import continue_persons
 
-__all__ = ["Assignment", "CandidateGraph", "cluster_candidates", "cluster_faces", "vote_buffer"]
+__all__ = ["Assignment", "CandidateGraph", "ClusterProgress", "cluster_candidates", "cluster_faces", "vote_buffer"]
+
+# Told how far a long clustering has come: (phase, done, total or None). A callback, so the engine
+# stays pure: it only calls it, and what it is told never changes the result.
+ClusterProgress = Callable[[str, int, "int | None"], None]
 
 
 @dataclass(frozen=True)
@@ -50,6 +54,7 @@ def cluster_faces(
     constraints: Constraints | None = None,
     previous: Mapping[int, int] | None = None,
     params: ClusterParams | None = None,
+    progress: ClusterProgress | None = None,
 ) -> Assignment:
     """Group faces into persons.
 
@@ -60,11 +65,13 @@ def cluster_faces(
     confirmed or rejected. ``previous``: face index -> person id of the last run: clusters
     continue these ids (``Assignment.person_of_cluster``), and the last members of a person the
     user confirmed a face of stay with it (see ``constraints``). ``params``: thresholds
-    (``ClusterParams.for_model(model_id)``).
+    (``ClusterParams.for_model(model_id)``). ``progress``: optional, called as
+    ``progress(phase, done, total)`` while it runs ("Comparing faces" N of N faces, then "Linking
+    faces" with the number of links made so far, total None).
     """
     handed = [embeddings]
     del embeddings  # only _cluster holds it now, so it can let it go once copied
-    return _cluster(handed, photo_ids, quality, constraints, previous, params, None)
+    return _cluster(handed, photo_ids, quality, constraints, previous, params, None, progress)
 
 
 @dataclass(frozen=True)
@@ -100,6 +107,7 @@ def cluster_candidates(
 def _cluster(
     handed: list[np.ndarray], photo_ids: np.ndarray, quality: np.ndarray | None, constraints: Constraints | None,
     previous: Mapping[int, int] | None, params: ClusterParams | None, graph: CandidateGraph | None,
+    progress: ClusterProgress | None = None,
 ) -> Assignment:
     """The engine. ``handed`` holds the embeddings and is emptied: no frame of the engine keeps
     the caller's array once its copy is made (0.5 GB on a million faces)."""
@@ -123,7 +131,11 @@ def _cluster(
         # A face pair below the lowest threshold any two groups can face is evidence for no merge.
         floor = params.link_similarity - params.evidence_gain
         nearest = vote_buffer(n, params)
+        if progress is not None:
+            progress("Comparing faces", 0, n)
         edges = list(knn_edges(faces.vectors, params.neighbors, floor, with_similarity=False, nearest=nearest))
+        if progress is not None:
+            progress("Comparing faces", n, n)
         start = None
     else:
         edges = list(_reordered_pairs(graph.pairs, position, n))
@@ -132,7 +144,9 @@ def _cluster(
     # Thousands of small matrix-vector products: BLAS threads only add contention (5x slower on
     # a busy 2-core machine).
     with threadpool_limits(1):
-        group = average_link(faces, edges, params, start=start, nearest=nearest)
+        group = average_link(faces, edges, params, start=start, nearest=nearest, progress=progress)
+    if progress is not None:  # every merge of the three phases: faces less groups
+        progress("Linking faces", n - len(np.unique(group)), None)
     del nearest
     labels, person_of_cluster = _persons(faces, group, params)
     return Assignment(labels[position], person_of_cluster)

@@ -18,10 +18,18 @@ from facefile.library import person_sum_cache
 from facefile.library.vector_cache import load_vectors
 from facefile.store import Store
 
-__all__ = ["INCREMENTAL_MIN_FACES", "clustered_upto", "placed_incrementally", "prepare_updates",
-           "record_full_run", "record_incremental_run", "recorded_params"]
+__all__ = ["INCREMENTAL_MIN_FACES", "THRESHOLD_SIZE_BAND", "clustered_upto", "placed_incrementally",
+           "prepare_updates", "record_full_run", "record_incremental_run", "record_threshold_faces",
+           "recorded_params", "threshold_faces"]
 
 INCREMENTAL_MIN_FACES = 50_000  # below this, every update is a full re-cluster
+# The engine's thresholds rise with the number of faces (``ClusterParams.at_size``: more faces, more
+# chance look-alikes). Recomputed on every re-cluster, 34 unrelated photos added to 384 raised the
+# single-link threshold of SFace by 0.002 and took faces out of persons the new faces had nothing
+# to do with (issue 15; 2 faces in 8 trials of 12 masked identities + 34 others, none with the
+# size held). So the size the thresholds are computed for is held until the library has grown or
+# shrunk by this factor since it was set: at most 0.026 * ln(1.25) = 0.006 below the exact value.
+THRESHOLD_SIZE_BAND = 1.25
 
 
 def _meta_key(name: str, model_id: str) -> str:
@@ -40,6 +48,22 @@ def record_incremental_run(store: Store, model_id: str, upto: int, placed: int) 
     them were placed incrementally since the last full re-cluster."""
     store.meta.set(_meta_key("clustered_upto", model_id), str(upto))
     store.meta.set(_meta_key("incremental_faces", model_id), str(placed))
+
+
+def threshold_faces(store: Store, model_id: str, faces: int) -> int:
+    """The library size to compute the size-dependent thresholds for, for a re-cluster of ``faces``
+    faces: the size recorded by an earlier run while ``faces`` is within ``THRESHOLD_SIZE_BAND`` of
+    it, else ``faces`` itself."""
+    value = store.meta.get(_meta_key("threshold_faces", model_id))
+    held = 0 if value is None else int(value)
+    if held > 0 and held / THRESHOLD_SIZE_BAND <= faces <= held * THRESHOLD_SIZE_BAND:
+        return held
+    return faces
+
+
+def record_threshold_faces(store: Store, model_id: str, faces: int) -> None:
+    """After a full re-cluster (in its transaction): the size its thresholds were computed for."""
+    store.meta.set(_meta_key("threshold_faces", model_id), str(int(faces)))
 
 
 def recorded_params(store: Store, model_id: str) -> ClusterParams | None:

@@ -6,12 +6,20 @@ mapping: a person keeps its id, name and cover as long as its faces stay togethe
 """
 from __future__ import annotations
 
+from dataclasses import replace
+from itertools import chain
 from pathlib import Path
 
 import numpy as np
 
 from facefile.cluster import Assignment, ClusterParams, Constraints, calibrate, cluster_faces
-from facefile.library.cluster_runs import prepare_updates, record_full_run
+from facefile.library.cluster_runs import (
+    prepare_updates,
+    record_full_run,
+    record_threshold_faces,
+    threshold_faces,
+)
+from facefile.library.grouping_progress import GroupingProgress, StageProgress
 from facefile.library.vector_cache import save_vectors
 from facefile.store import Store
 from facefile.store.db import now
@@ -26,21 +34,25 @@ __all__ = ["OPTIMISTIC_TRIES", "recluster"]
 OPTIMISTIC_TRIES = 3
 
 
-def recluster(store: Store, model_id: str, params: ClusterParams | None = None, *, folder: Path | None = None) -> int:
+def recluster(
+    store: Store, model_id: str, params: ClusterParams | None = None, *, folder: Path | None = None,
+    progress: StageProgress | None = None,
+) -> int:
     """Re-cluster every face of ``model_id``; returns the number of persons afterwards. With the
     library ``folder``, the embeddings read are also written to its vector cache (for the quick
-    updates of ``incremental.py``)."""
+    updates of ``incremental.py``). ``progress`` (a scan's) is told each phase with its counts."""
     params = params or ClusterParams.for_model(model_id)
+    told = None if progress is None else GroupingProgress(progress)
     for _ in range(OPTIMISTIC_TRIES):
         version = store.data_version()
-        plan = _plan(store, model_id, params, folder)
+        plan = _plan(store, model_id, params, folder, told)
         with store.transaction():
             if store.data_version() == version:
                 _apply(store, model_id, *plan[:5])
                 break
     else:
         with store.transaction():
-            plan = _plan(store, model_id, params, folder)
+            plan = _plan(store, model_id, params, folder, told)
             _apply(store, model_id, *plan[:5])
     if folder is not None:
         prepare_updates(store, folder, model_id, plan[0], plan[5])
@@ -48,7 +60,7 @@ def recluster(store: Store, model_id: str, params: ClusterParams | None = None, 
 
 
 def _plan(
-    store: Store, model_id: str, params: ClusterParams, folder: Path | None
+    store: Store, model_id: str, params: ClusterParams, folder: Path | None, told: GroupingProgress | None = None,
 ) -> tuple[np.ndarray, Assignment, dict[int, int], dict[int, int], ClusterParams, np.ndarray]:
     """Read faces and decisions and run the engine: (face ids, result, confirmed, previous, params,
     the faces' quality); the first five are what ``_apply`` writes."""
@@ -66,7 +78,9 @@ def _plan(
         previous[i] = person_id
         if provenance == "confirmed":
             confirmed[i] = person_id
-    rejected = [(index[face_id], person_id) for face_id, person_id in store.decisions.rejections() if face_id in index]
+    # A birth date bars the faces of earlier photos from its person: the same cannot-link as a rejection.
+    barred = chain(store.decisions.rejections(), store.birth_dates.exclusions(model_id))
+    rejected = [(index[face_id], person_id) for face_id, person_id in barred if face_id in index]
     try:
         # Thresholds learned from this library's faces that share a photo (different people):
         # the impostor tail. Confirmations are left out: on the development sets they pulled
@@ -76,6 +90,10 @@ def _plan(
         params = calibrate(params, faces.vectors, images, None, model_id=model_id, base_rate=False).params
     except ValueError:  # no score prior for this model: its given thresholds stand
         pass
+    # The size-dependent thresholds for a size held across small changes (``threshold_faces``), so
+    # unrelated new faces do not move faces of existing persons; fixed here (tail 0), as the parts
+    # of a partitioned clustering are, so the engine does not rescale them for the exact size.
+    params = replace(params.at_size(threshold_faces(store, model_id, len(ids))), impostor_tail=0.0)
     loaded = [faces.vectors]
     del faces  # handed over: the engine copies it and lets it go (0.5 GB on a million faces)
     result = cluster_faces(
@@ -85,6 +103,7 @@ def _plan(
         constraints=Constraints(confirmed=confirmed, rejected=rejected),
         previous=previous,
         params=params,
+        progress=told,
     )
     return ids, result, confirmed, previous, params, quality
 
@@ -96,6 +115,7 @@ def _apply(
     """Write a plan (in the caller's transaction)."""
     if len(ids):
         record_full_run(store, model_id, int(ids[-1]), params)
+        record_threshold_faces(store, model_id, threshold_faces(store, model_id, len(ids)))
     stamp = now()
     person_of_cluster: list[int] = []
     for existing in result.person_of_cluster:

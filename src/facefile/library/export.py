@@ -19,8 +19,10 @@ def face_rows(store: Store) -> list[dict[str, Any]]:
 
     A public contract: paths relative to the scanned folder, boxes ``[x1, y1, x2, y2]`` in original
     pixels after EXIF orientation, ``person_id`` null for an unassigned face. A photo stored under
-    two paths (an exact duplicate) is listed under each.
+    two paths (an exact duplicate) is listed under each. Faces of hidden persons are left out
+    (``facefile hide``: strangers, posters, statues leave every export).
     """
+    hidden = store.persons.hidden_ids()
     return [
         {
             "path": path,
@@ -30,16 +32,21 @@ def face_rows(store: Store) -> list[dict[str, Any]]:
             "score": round(score, 4),
         }
         for path, box, person_id, name, score in store.regions.export_rows()
+        if person_id not in hidden
     ]
 
 
 def write_csv(store: Store, out: TextIO) -> int:
-    """Every face of every file as CSV (``CSV_COLUMNS``, one header row); returns the faces written."""
+    """Every face of every file as CSV (``CSV_COLUMNS``, one header row), hidden persons' faces left
+    out as in ``face_rows``; returns the faces written."""
+    hidden = store.persons.hidden_ids()
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(CSV_COLUMNS)
     count = 0
     for row in store.regions.csv_rows():
         path, fid, pid, name, x1, y1, x2, y2, score, quality, source, start, end, taken = row
+        if pid in hidden:
+            continue
         writer.writerow([path, fid, _blank(pid), _blank(name), *(round(v, 1) for v in (x1, y1, x2, y2)),
                          round(score, 4), round(quality, 4), source, _blank(start), _blank(end), _blank(taken)])
         count += 1

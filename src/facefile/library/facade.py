@@ -7,9 +7,9 @@
     lib.persons.merge("Anna", 31)
 
 It holds the store and small services, each one concern: ``persons`` (name, merge, move, reject),
-``review`` (pages and suggestions of the People UI), ``rights`` (forget, export, opt-out) and
-``interop`` (names to and from other photo tools). The facade itself opens and scans, re-groups,
-and answers the plain questions (people, faces, stats).
+``review`` (pages and suggestions of the People UI), ``rights`` (forget, export, opt-out),
+``interop`` (names to and from other photo tools) and ``history`` (recent actions, undo). The
+facade itself opens and scans, re-groups, and answers the plain questions (people, faces, stats).
 """
 from __future__ import annotations
 
@@ -21,13 +21,17 @@ from typing import Any
 
 import numpy as np
 
+from facefile.library.action_history import ActionHistory
+from facefile.library.birthdays import Birthdays
 from facefile.library.clustering import recluster
+from facefile.library.drawn_faces import DrawnFaces
 from facefile.library.incremental import UpdateReport, update_persons
 from facefile.library.name_exchange import NameExchange
 from facefile.library.person_actions import PersonActions
 from facefile.library.review import ReviewService
 from facefile.library.scan_status import ScanProgressRecorder
 from facefile.library.subject_rights import SubjectRights
+from facefile.library.writer_lock import WriterLock
 from facefile.pipeline import ScanProgress, run_scan, watch_folder
 from facefile.store import DB_FILENAME, FaceInfo, FileError, LibraryError, PersonSummary, ScanReport, Store
 from facefile.store.photos import IngestWriter
@@ -41,10 +45,15 @@ class Library:
     def __init__(self, folder: Path, store: Store) -> None:
         self.folder = folder
         self._store = store
+        # Scans, watches and re-clusters: one at a time per library, across processes.
+        self._writer = WriterLock(folder)
         self.persons = PersonActions(store)
+        self.history = ActionHistory(store)
         self.review = ReviewService(store, self.persons, folder)
         self.rights = SubjectRights(store, self.persons, folder)
         self.interop = NameExchange(store, recluster=self.recluster)
+        self.birthdays = Birthdays(store, self.persons.resolve)
+        self.drawn_faces = DrawnFaces(store, self.persons)
 
     # ------------------------------------------------------------------ opening
 
@@ -108,11 +117,13 @@ class Library:
         ray: str | None = None,
     ) -> ScanReport:
         """Bring the library up to date with ``folder``: new faces in, gone files out, persons
-        re-clustered. Resumable: an interrupted scan keeps what it stored and the next one goes on."""
-        return run_scan(
-            self._store, self.folder, Path(folder), after_files=self._after_files, backend=backend,
-            workers=workers, progress=ScanProgressRecorder(self.folder, progress), ray=ray,
-        )
+        re-clustered. Resumable: an interrupted scan keeps what it stored and the next one goes on.
+        Raises ``WriterBusy`` while another scan, watch or re-cluster writes this library."""
+        with self._writer.hold(f"scan of {Path(folder).expanduser().absolute()}"):
+            return run_scan(
+                self._store, self.folder, Path(folder), after_files=self._after_files, backend=backend,
+                workers=workers, progress=ScanProgressRecorder(self.folder, progress), ray=ray,
+            )
 
     def _after_files(self, model_id: str, progress: ScanProgress) -> bool:
         # Names read from XMP regions were queued with their faces; confirm them (also any left
@@ -121,7 +132,7 @@ class Library:
         if not self.needs_recluster():
             return False
         progress.stage("Grouping faces into persons")
-        self.update_persons(model_id)
+        self.update_persons(model_id, progress=progress)
         return True
 
     def watch(
@@ -129,9 +140,11 @@ class Library:
         on_scan: Callable[[ScanReport], None] | None = None, stop: threading.Event | None = None,
         poll: float = 0.2,
     ) -> None:
-        """Scan ``folder`` now and again after every change, until ``stop`` is set (or Ctrl-C)."""
-        watch_folder(lambda: self.scan(folder, backend=backend), folder, ignore=self.folder, debounce=debounce,
-                     on_scan=on_scan, stop=stop, poll=poll)
+        """Scan ``folder`` now and again after every change, until ``stop`` is set (or Ctrl-C). Holds
+        the writer lock throughout: no other scan or re-cluster runs while a watch does."""
+        with self._writer.hold(f"watch of {Path(folder).expanduser().absolute()}"):
+            watch_folder(lambda: self.scan(folder, backend=backend), folder, ignore=self.folder,
+                         debounce=debounce, on_scan=on_scan, stop=stop, poll=poll)
 
     def writer(self, model_id: str) -> IngestWriter:
         """The single writer of scan results (the pipeline's; tests and benchmarks store with it)."""
@@ -147,18 +160,20 @@ class Library:
 
     def recluster(self, model_id: str | None = None) -> int:
         """Re-cluster all faces of the library's model; user decisions are kept. Returns #persons."""
-        model_id = model_id or self.model_id()
-        if model_id is None:
-            return 0
-        return recluster(self._store, model_id, folder=self.folder)
+        with self._writer.hold("re-cluster"):
+            model_id = model_id or self.model_id()
+            if model_id is None:
+                return 0
+            return recluster(self._store, model_id, folder=self.folder)
 
-    def update_persons(self, model_id: str | None = None) -> UpdateReport:
+    def update_persons(self, model_id: str | None = None, *, progress: ScanProgress | None = None) -> UpdateReport:
         """Persons brought up to date after faces came or went: a full re-cluster, or on a large
         library with few new faces, those placed among the existing persons (``incremental.py``)."""
-        model_id = model_id or self.model_id()
-        if model_id is None:
-            return UpdateReport("none")
-        return update_persons(self._store, self.folder, model_id)
+        with self._writer.hold("re-cluster"):
+            model_id = model_id or self.model_id()
+            if model_id is None:
+                return UpdateReport("none")
+            return update_persons(self._store, self.folder, model_id, progress=progress)
 
     # ------------------------------------------------------------------ reading
 

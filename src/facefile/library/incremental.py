@@ -25,6 +25,7 @@ from threadpoolctl import threadpool_limits  # type: ignore[import-untyped]
 from facefile.cluster import ClusterParams, cluster_faces, link_margin
 from facefile.library import cluster_runs, person_sum_cache
 from facefile.library.clustering import recluster
+from facefile.library.grouping_progress import StageProgress
 from facefile.library.vector_cache import CachedVectors, load_vectors
 from facefile.store import Store
 from facefile.store.db import now
@@ -42,17 +43,20 @@ class UpdateReport:
     new_persons: int = 0
 
 
-def update_persons(store: Store, folder: Path, model_id: str, *, force_full: bool = False) -> UpdateReport:
-    """Bring persons up to date with the faces of ``model_id`` (see the module docstring)."""
+def update_persons(
+    store: Store, folder: Path, model_id: str, *, force_full: bool = False, progress: StageProgress | None = None,
+) -> UpdateReport:
+    """Bring persons up to date with the faces of ``model_id`` (see the module docstring);
+    ``progress``: a scan's, told the phases of a full re-cluster with their counts."""
     recorded_upto = cluster_runs.clustered_upto(store, model_id)
     upto = -1 if recorded_upto is None else recorded_upto
     total, new = store.faces.count_newer(model_id, upto)  # one pass over the model's faces for both counts
     placed = cluster_runs.placed_incrementally(store, model_id)
     base = cluster_runs.recorded_params(store, model_id)
     if force_full or recorded_upto is None or base is None or total < cluster_runs.INCREMENTAL_MIN_FACES:
-        return _full(store, folder, model_id)
+        return _full(store, folder, model_id, progress)
     if placed + new > INCREMENTAL_MAX_SHARE * total:
-        return _full(store, folder, model_id)
+        return _full(store, folder, model_id, progress)
     if new == 0:
         if store.meta.is_dirty():  # faces left (files removed): persons lose them; no new grouping needed
             with store.transaction():
@@ -61,7 +65,7 @@ def update_persons(store: Store, folder: Path, model_id: str, *, force_full: boo
         return UpdateReport("none")
     cache = load_vectors(store, folder, model_id)
     if cache is None:
-        return _full(store, folder, model_id)
+        return _full(store, folder, model_id, progress)
     params = base.at_size(total)
     # Small products only: BLAS threads would just contend (5x slower on a busy 2-core laptop).
     with threadpool_limits(1), store.transaction():  # planned under the write lock: quick, no edit interleaves
@@ -73,13 +77,18 @@ def update_persons(store: Store, folder: Path, model_id: str, *, force_full: boo
     return report
 
 
-def _full(store: Store, folder: Path, model_id: str) -> UpdateReport:
-    recluster(store, model_id, folder=folder)
+def _full(store: Store, folder: Path, model_id: str, progress: StageProgress | None = None) -> UpdateReport:
+    recluster(store, model_id, folder=folder, progress=progress)
     return UpdateReport("full")
 
 
 def _place_new_faces(store: Store, cache: CachedVectors, model_id: str, upto: int, params: ClusterParams) -> UpdateReport:
     rows = store.faces.newer_than(model_id, upto)
+    # Faces a user filed before any grouping saw them (a hand-drawn face, a name from XMP) stay theirs.
+    filed = store.decisions.persons_of(r[0] for r in rows)
+    rows = [r for r in rows if r[0] not in filed]
+    if not rows:
+        return UpdateReport("incremental")
     new_ids = np.array([r[0] for r in rows], dtype=np.int64)
     new_photo = np.array([r[1] for r in rows], dtype=np.int64)
     new_quality = np.array([r[2] for r in rows], dtype=np.float64)
@@ -119,6 +128,7 @@ def _join_existing(
     index = {p: i for i, p in enumerate(candidates)}
     known = person_sum_cache.load(store, cache, model_id, candidates)
     in_photo = store.sums.persons_in_photos(new_photo.tolist())
+    barred = store.birth_dates.barred_pairs(new_ids.tolist())  # photos before a person's birth date
     # Every (new face, candidate person of one of its neighbours) pair, scored.
     pairs = sorted({(i, index[person_of[int(f)]]) for i, j in zip(*np.nonzero(near), strict=True)
                     for f in (nbrs[i, j],) if int(f) in person_of})
@@ -139,7 +149,7 @@ def _join_existing(
         i, s = int(face_i[k]), int(slot[k])
         face, photo = int(new_ids[i]), int(new_photo[i])
         taken = in_photo.setdefault(photo, set()) if photo >= 0 else set()
-        if face in joined or candidates[s] in taken:
+        if face in joined or candidates[s] in taken or (face, candidates[s]) in barred:
             continue
         joined[face] = candidates[s]
         taken.add(candidates[s])

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from facefile.cluster import segment_sums
 from facefile.library.vector_cache import CachedVectors
 from facefile.store import Store
 
@@ -79,7 +80,7 @@ def store_all(store: Store, cache: CachedVectors, model_id: str, face_ids: np.nd
         vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
         owner = np.searchsorted(starts, np.arange(begin, begin + len(vectors)), side="right") - 1
         first = np.flatnonzero(np.r_[True, owner[1:] != owner[:-1]])
-        out.sums[owner[first]] += np.add.reduceat(vectors, first, axis=0)
+        out.sums[owner[first]] += segment_sums(vectors, first)
     _store(store, model_id, out, list(range(len(persons))))
 
 
@@ -96,7 +97,7 @@ def _compute(
         # Rows come grouped by person: one reduction per person (np.add.at is far slower).
         starts = np.flatnonzero(np.r_[True, slot[1:] != slot[:-1]])
         owners = slot[starts]
-        out.sums[owners] = np.add.reduceat(vectors, starts, axis=0)
+        out.sums[owners] = segment_sums(vectors, starts)
         out.sizes[owners] = np.diff(np.r_[starts, len(slot)])
         out.best_quality[owners] = np.maximum.reduceat(_quality([r[2] for r in rows]), starts)
     _store(store, model_id, out, [index[p] for p in persons])

@@ -12,6 +12,7 @@ from pathlib import Path
 
 from facefile.cluster import MergeMatch
 from facefile.library.person_actions import PersonActions
+from facefile.library.person_lookup import who
 from facefile.library.review_queue import FaceGroup, FaceSuggestion, ReviewQueue
 from facefile.library.scan_status import ScanStatus, scan_status
 from facefile.store import LibraryError, Store
@@ -24,10 +25,11 @@ from facefile.store.people_views import (
     PhotoFace,
     PhotoView,
 )
+from facefile.store.photos_with import PhotoWith
 
 __all__ = [
     "DISMISSED_MERGES_KEY", "PEOPLE_SORTS", "FaceGroup", "FaceSource", "FaceSuggestion", "FaceTile", "PeoplePage",
-    "PersonTile", "PhotoFace", "PhotoView", "ReviewService",
+    "PersonTile", "PhotoFace", "PhotoView", "PhotoWith", "ReviewService",
 ]
 
 DISMISSED_MERGES_KEY = "review_dismissed_merges"  # meta: [[a, b], ...] pairs the user said are two people
@@ -71,6 +73,11 @@ class ReviewService:
         """A page of one person's faces, oldest photo first, and how many they have."""
         return self._store.views.person_faces(self._persons.resolve(person), limit=limit, offset=offset)
 
+    def person_months(self, person: str | int) -> list[tuple[str, int]]:
+        """How many faces of one person each month holds ("2014-03", "" when undated), in the order
+        of ``person_faces``."""
+        return self._store.views.person_months(self._persons.resolve(person))
+
     def unassigned_page(self, *, limit: int = 120, offset: int = 0) -> tuple[list[FaceTile], int]:
         """A page of the faces no person holds, sharpest first, and how many there are."""
         return self._store.views.unassigned_faces(limit=limit, offset=offset)
@@ -94,6 +101,17 @@ class ReviewService:
             raise LibraryError(f"no photo with id {image_id}")
         return view
 
+    def photos_with(
+        self, persons: Iterable[str | int], *, only: bool = False, limit: int = 60, offset: int = 0
+    ) -> tuple[list[PhotoWith], int]:
+        """A page of the photos showing every one of ``persons`` (ids or names), oldest first, and
+        how many there are. With ``only``, photos where no other (shown) person is filed: faces
+        nobody holds and hidden persons' faces do not count (``store.photos_with``)."""
+        ids = list(dict.fromkeys(self._persons.resolve(p) for p in persons))
+        if not ids:
+            raise LibraryError("choose at least one person")
+        return self._store.photos_with.find(ids, only=only, limit=limit, offset=offset)
+
     # ------------------------------------------------------------------ review
 
     def next_suggestion(self, skip: Collection[int] = ()) -> FaceSuggestion | None:
@@ -115,7 +133,8 @@ class ReviewService:
     def dismiss_merge(self, a: str | int, b: str | int) -> None:
         """"These are two people": never suggest merging them again."""
         pair = sorted((self._persons.resolve(a), self._persons.resolve(b)))
-        with self._store.transaction():
+        summary = f"These are two people: {who(self._store, pair[0])} and {who(self._store, pair[1])}"
+        with self._store.transaction(), self._store.history.recording("dismiss-merge", summary):
             pairs = self.dismissed_merges() | {(pair[0], pair[1])}
             alive = self._store.persons.ids()
             kept = sorted(p for p in pairs if p[0] in alive and p[1] in alive)

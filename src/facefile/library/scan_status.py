@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from facefile.store.db import now
+from facefile.store.private_files import write_private
 from facefile.store.scans import ScanRow
 
 PROGRESS_FILENAME = "scan-progress.json"
@@ -61,7 +62,7 @@ class ScanProgressRecorder:
         }
         tmp = self.path.with_name(f".{self.path.name}.{os.getpid()}.tmp")
         try:
-            tmp.write_text(json.dumps(record), encoding="utf-8")
+            write_private(tmp, json.dumps(record))  # created 0600, like everything in the library
             os.replace(tmp, self.path)  # atomic: a reader never sees half a record
         except OSError:
             pass  # progress is a courtesy: a full disk or a read-only folder must not stop the scan

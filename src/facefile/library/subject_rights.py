@@ -67,6 +67,8 @@ class SubjectRights:
         pid = self._persons.resolve(person)
         with self._store.transaction():
             face_ids = self._store.decisions.faces_of(pid)
+            # The history must not keep what is erased: the faces, the person, the persons merged into it.
+            self._store.history.forget(face_ids, [pid, *self._store.redirects.merged_into(pid)])
             self._store.rights.erase_faces(face_ids)
             self._store.persons.delete(pid)
             self._store.rights.audit("forget", person_id=pid, faces=len(face_ids))
@@ -163,6 +165,7 @@ class SubjectRights:
             template = (template / np.linalg.norm(template)).astype(np.float32)
             template_id = self._store.rights.add_template(model_id, template, threshold)
             face_ids += self._unassigned_matches(model_id, template, threshold)
+            self._store.history.forget(face_ids, [pid, *self._store.redirects.merged_into(pid)])
             self._store.rights.erase_faces(face_ids)
             self._store.persons.delete(pid)
             self._store.rights.audit("opt-out", person_id=pid, template_id=template_id, faces=len(face_ids))

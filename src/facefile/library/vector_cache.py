@@ -27,6 +27,7 @@ import numpy as np
 
 from facefile.cluster import coarse_parts, part_centroids  # the cells: the engine's k-means
 from facefile.store import Store
+from facefile.store.private_files import open_private, private_folder, write_private
 
 __all__ = ["CachedVectors", "drop_vector_caches", "load_vectors", "save_vectors"]
 
@@ -116,7 +117,7 @@ def save_vectors(folder: Path, model_id: str, ids: np.ndarray, vectors: np.ndarr
     """Write the cache atomically enough: the stamp is removed first and written last, so a crash
     in between leaves no cache (rebuilt by the next full re-cluster), never a wrong one."""
     stem = _stem(folder, model_id)
-    stem.parent.mkdir(parents=True, exist_ok=True)
+    private_folder(stem.parent)  # embeddings: private to the user, like the database
     stamp_path = stem.with_name(f"{stem.name}.json")
     _remove(stamp_path)
     ids = np.asarray(ids, dtype=np.int64)
@@ -133,17 +134,17 @@ def save_vectors(folder: Path, model_id: str, ids: np.ndarray, vectors: np.ndarr
     offsets = np.searchsorted(cell[order], np.arange(len(centroids) + 1))
     arrays = {"ids": ids[order], "byid": np.argsort(ids[order], kind="stable"), "offsets": offsets,
               "centroids": centroids}
-    with open(_part(stem, "vectors.tmp"), "wb") as fh:  # row blocks: no second (N, d) copy in memory
+    with open_private(_part(stem, "vectors.tmp")) as fh:  # row blocks: no second (N, d) copy in memory
         np.lib.format.write_array_header_1_0(fh, {"descr": "<f4", "fortran_order": False, "shape": (n, d)})
         for start in range(0, n, 65_536):
             fh.write(np.ascontiguousarray(X[order[start : start + 65_536]]).tobytes())
     os.replace(_part(stem, "vectors.tmp"), _part(stem, "vectors"))
     for name, array in arrays.items():
-        with open(_part(stem, f"{name}.tmp"), "wb") as fh:
+        with open_private(_part(stem, f"{name}.tmp")) as fh:
             np.save(fh, array)
         os.replace(_part(stem, f"{name}.tmp"), _part(stem, name))
     tmp = stem.with_name(f"{stem.name}.json.tmp")
-    tmp.write_text(json.dumps({"count": int(n), "max_id": int(ids.max()) if n else 0, "dim": int(d)}))
+    write_private(tmp, json.dumps({"count": int(n), "max_id": int(ids.max()) if n else 0, "dim": int(d)}))
     os.replace(tmp, stamp_path)
 
 

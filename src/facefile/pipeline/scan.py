@@ -130,11 +130,13 @@ def _process_all(
     def flush() -> None:
         nonlocal batch, last_commit
         if batch:
-            faces, errors = writer.store(batch)
-            report.faces_added += faces
-            report.errors += errors
-            report.files_new += sum(1 for r in batch if r.error is None and not r.known_image)
-            report.files_moved += sum(1 for r in batch if r.known_image)
+            # Counted by the writer, which looks each content up as it stores it: a duplicate of a
+            # file found earlier in this scan is "moved or duplicate", not new.
+            stored = writer.store_batch(batch)
+            report.faces_added += stored.faces
+            report.errors += stored.errors
+            report.files_new += stored.new_files
+            report.files_moved += stored.linked_files
             batch = []
         last_commit = time.monotonic()
 

@@ -132,11 +132,13 @@ def results(
     config: ScanConfig, progress: ScanProgress,
 ) -> Iterator[ImageResult]:
     """Every task's result, in completion order. Models load in a stage of their own ("Loading
-    models", then "Finding faces" once every worker is ready), so the progress rate shows the
-    scan's speed, not its start-up (``bench speed`` times from there)."""
-    progress.stage("Loading models")
+    models", counting the worker processes that have loaded them, then "Finding faces" once every
+    worker is ready), so the progress rate shows the scan's speed, not its start-up (``bench
+    speed`` times from there)."""
     if workers <= 1 or len(tasks) < config.min_files_for_pool:
+        progress.stage("Loading models", total=1)
         init_worker(backend_name, known_hashes, max_side, in_pool=False)
+        progress.advance()
         progress.stage("Finding faces", total=len(tasks))
         for task in tasks:
             yield process_file(task)
@@ -145,6 +147,7 @@ def results(
     # OpenCV's thread pool, none of which survive a fork safely. All workers start here, inside
     # without_main_module, so a user's script without an `if __name__ == "__main__"` guard is not
     # re-run in every worker.
+    progress.stage("Loading models", total=workers)
     context = get_context("spawn")
     ready = context.SimpleQueue()
     with without_main_module():
@@ -153,7 +156,7 @@ def results(
             initargs=(backend_name, known_hashes, max_side, True, ready),
         )
     try:
-        wait_until_ready(ready, workers)
+        wait_until_ready(ready, workers, progress)
         progress.stage("Finding faces", total=len(tasks))
         # Results arrive as they finish; small tasks, so uneven files don't leave a worker idle.
         yield from pool.imap_unordered(process_file, tasks, chunksize=1)
@@ -165,14 +168,16 @@ def results(
         pool.join()
 
 
-def wait_until_ready(ready: Any, workers: int) -> None:
-    """Until ``workers`` processes have loaded their models; the first worker's failure is raised
-    here (the pool would otherwise restart failing workers forever)."""
+def wait_until_ready(ready: Any, workers: int, progress: ScanProgress | None = None) -> None:
+    """Until ``workers`` processes have loaded their models (each one counted on ``progress``); the
+    first worker's failure is raised here (the pool would otherwise restart failing workers forever)."""
     started: set[int] = set()
     while len(started) < workers:
         message = ready.get()
         if isinstance(message, BaseException):
             raise message
+        if message not in started and progress is not None:
+            progress.advance()
         started.add(message)
 
 

@@ -47,7 +47,7 @@ def named_faces(path: Path, image: DecodedImage, faces: list[FaceRecord], backen
     for region, box, index in zip(unique, boxes, matched, strict=True):
         name = ImportedName(region.name, region.kind, region.origin)
         if index is None:
-            face = _face_in_region(image, box, [f.box for f in faces], backend) or _manual_face(box)
+            face = face_in_region(image, box, [f.box for f in faces], backend) or _manual_face(box)
             faces.append(face)
             index = len(faces) - 1
         faces[index].imported_name = name
@@ -59,10 +59,10 @@ def _manual_face(box: tuple[float, float, float, float]) -> FaceRecord:
                       embedding=np.zeros(0, np.float32), source="manual")
 
 
-def _face_in_region(image: DecodedImage, box: tuple[float, float, float, float],
-                    taken: list[tuple[float, float, float, float]], backend: Backend) -> FaceRecord | None:
+def face_in_region(image: DecodedImage, box: tuple[float, float, float, float],
+                   taken: list[tuple[float, float, float, float]], backend: Backend) -> FaceRecord | None:
     """The detector's face in the enlarged crop of ``box`` (original pixels) that matches the region
-    and no face already found, or None."""
+    and no face already found, or None. Also what places a face drawn by hand (library/drawn_faces.py)."""
     h, w = image.pixels.shape[:2]
     work = [v / image.scale for v in box]  # working pixels
     side_x, side_y = work[2] - work[0], work[3] - work[1]

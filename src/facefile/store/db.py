@@ -12,6 +12,7 @@ from pathlib import Path
 import numpy as np
 
 from facefile.store.library_error import LibraryError
+from facefile.store.private_files import create_private_file, make_private, private_folder
 
 DB_FILENAME = "library.db"
 
@@ -30,8 +31,12 @@ def schema_version() -> int:
 
 
 def connect(path: Path, *, readonly: bool = False) -> sqlite3.Connection:
-    """Open (creating if needed) and migrate the library database at ``path``."""
-    path.parent.mkdir(parents=True, exist_ok=True)
+    """Open (creating if needed) and migrate the library database at ``path``. The library folder
+    and its files are made private first (``private_files``): the database file is created 0600
+    before SQLite opens it, so its ``-wal`` and ``-shm`` (which take its mode) are private too."""
+    private_folder(path.parent)
+    make_private(path.parent)
+    create_private_file(path)  # sqlite3.connect would create it with the umask's mode
     conn = sqlite3.connect(path, timeout=30.0, isolation_level=None, check_same_thread=False)
     conn.row_factory = sqlite3.Row
     # WAL: readers (the CLI, the web UI) never block the one scan writer, and a crash loses at most

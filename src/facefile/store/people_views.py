@@ -3,6 +3,7 @@ counts and representative face, one person's (or the unassigned) faces, a photo 
 files and box a thumbnail is cut from. Read-only: every write goes through the other repositories."""
 from __future__ import annotations
 
+import re
 import sqlite3
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -43,6 +44,7 @@ class PersonTile:
     first_date: str | None
     last_date: str | None
     face_id: int | None  # cover, else the best-quality face; None for a named person without faces
+    birth_date: str | None = None  # entered by the user (store/birth_dates.py); read by person_tiles
 
     @property
     def label(self) -> str:
@@ -144,7 +146,7 @@ class PeopleViewRepository(Repository):
         rows = self._conn.execute(
             f"""
             SELECT p.id, p.name, p.hidden, COALESCE(c.faces, 0) AS faces, COALESCE(c.photos, 0) AS photos,
-                   c.first, c.last, {_REPRESENTATIVE.format(pid="p.id")} AS face_id
+                   c.first, c.last, {_REPRESENTATIVE.format(pid="p.id")} AS face_id, p.birth_date
             FROM persons p LEFT JOIN ({_COUNTS.format(where=f"WHERE a.person_id IN ({marks})")}) c
                 ON c.person_id = p.id
             WHERE p.id IN ({marks})
@@ -161,9 +163,10 @@ class PeopleViewRepository(Repository):
             r[0]
             for r in self._conn.execute(
                 f"""SELECT p.id FROM persons p WHERE {where}
-                    ORDER BY p.name IS NULL, (SELECT COUNT(*) FROM assignments a WHERE a.person_id = p.id) DESC,
+                    ORDER BY p.id = ? DESC, p.name IS NULL,
+                             (SELECT COUNT(*) FROM assignments a WHERE a.person_id = p.id) DESC,
                              p.name COLLATE NOCASE, p.id LIMIT ?""",
-                [*args, max(1, int(limit))],
+                [*args, person_id_in(text) or -1, max(1, int(limit))],
             )
         ]
         tiles = self.person_tiles(ids)
@@ -174,6 +177,19 @@ class PeopleViewRepository(Repository):
     def person_faces(self, person_id: int, *, limit: int, offset: int) -> tuple[list[FaceTile], int]:
         """A page of one person's faces, oldest photo first, and how many they have."""
         return self._face_tiles("a.person_id = ?", [int(person_id)], limit, offset)
+
+    def person_months(self, person_id: int) -> list[tuple[str, int]]:
+        """How many faces of one person each month holds ("2014-03"; "" for photos without a date),
+        oldest first as ``person_faces`` pages them: the headings of the person page."""
+        return [
+            (r[0], r[1])
+            for r in self._conn.execute(
+                "SELECT COALESCE(substr(i.taken_at, 1, 7), '') AS month, COUNT(*) FROM assignments a "
+                "JOIN faces f ON f.id = a.face_id JOIN images i ON i.id = f.image_id WHERE a.person_id = ? "
+                "GROUP BY month ORDER BY month",
+                (int(person_id),),
+            )
+        ]
 
     def unassigned_faces(self, *, limit: int, offset: int) -> tuple[list[FaceTile], int]:
         """A page of the faces no person holds, sharpest first, and how many there are."""
@@ -231,20 +247,35 @@ class PeopleViewRepository(Repository):
             "SELECT path FROM files WHERE image_id = ? ORDER BY path", (int(image_id),))]
 
 
+# What the UI shows for a person, typed back: "person 5" (the label of an unnamed person), "#5", "5";
+# "person" alone stands for every unnamed person (the label they all share).
+_PERSON_ID_TEXT = re.compile(r"(?:person\s*)?#?\s*(\d{1,18})", re.IGNORECASE)
+_UNNAMED_TEXT = re.compile(r"persons?", re.IGNORECASE)
+
+
 def _person_filter(query: str, include_hidden: bool) -> tuple[str, list[Any]]:
-    """SQL over ``persons p``: not hidden (unless asked), name containing ``query`` or id equal to it."""
-    text = (query or "").strip().lstrip("#")
+    """SQL over ``persons p``: not hidden (unless asked), and matching ``query``: a name containing
+    it, the id it names ("person 5", "#5" or "5"), or any unnamed person for "person"."""
+    text = (query or "").strip()
     clauses: list[str] = ["(? OR p.hidden = 0)"]
     args: list[Any] = [bool(include_hidden)]
     if text:
-        like = "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
-        clauses.append("(p.name LIKE ? ESCAPE '\\' OR p.id = ?)")
-        args += [like, int(text) if text.isdigit() else -1]
+        name = text.lstrip("#") or text
+        like = "%" + name.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        clauses.append("(p.name LIKE ? ESCAPE '\\' OR p.id = ? OR (? AND p.name IS NULL))")
+        args += [like, person_id_in(text) or -1, bool(_UNNAMED_TEXT.fullmatch(text))]
     return " AND ".join(clauses), args
+
+
+def person_id_in(text: str) -> int | None:
+    """The person id a search names ("person 5", "#5", "5"), or None."""
+    found = _PERSON_ID_TEXT.fullmatch((text or "").strip())
+    return int(found[1]) if found else None
 
 
 def _tile(r: sqlite3.Row) -> PersonTile:
     return PersonTile(
         id=r["id"], name=r["name"], hidden=bool(r["hidden"]), faces=r["faces"], photos=r["photos"],
         first_date=r["first"], last_date=r["last"], face_id=r["face_id"],
+        birth_date=r["birth_date"] if "birth_date" in r.keys() else None,
     )

@@ -46,6 +46,10 @@ class PersonRepository(Repository):
         """Persons with this name, case-insensitively."""
         return [r[0] for r in self._conn.execute("SELECT id FROM persons WHERE name = ? COLLATE NOCASE", (name,))]
 
+    def named(self) -> list[tuple[int, str]]:
+        """(id, name) of every named person, by id (for "did you mean" on a mistyped name)."""
+        return [(r[0], r[1]) for r in self._conn.execute("SELECT id, name FROM persons WHERE name IS NOT NULL ORDER BY id")]
+
     def name_of(self, person_id: int) -> str | None:
         row = self._conn.execute("SELECT name FROM persons WHERE id = ?", (person_id,)).fetchone()
         return None if row is None else row[0]

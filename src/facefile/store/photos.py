@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Iterable
+from dataclasses import dataclass
 
 from facefile.store.db import now, to_blob, transaction
 from facefile.store.meta import mark_dirty
@@ -60,6 +61,18 @@ class PhotoRepository(Repository):
             "SELECT DISTINCT model_id FROM faces WHERE model_id != ? ORDER BY 1", (NO_EMBEDDING_MODEL,))]
 
 
+@dataclass(frozen=True)
+class StoredBatch:
+    """What storing one batch did: faces added, files that failed, files of content new to the
+    library, and files linked to content it held already (moved, copied, or a duplicate of a file
+    stored earlier in the same scan)."""
+
+    faces: int
+    errors: int
+    new_files: int
+    linked_files: int
+
+
 class IngestWriter:
     """The single writer of a scan."""
 
@@ -107,7 +120,14 @@ class IngestWriter:
 
     def store(self, results: Iterable[ImageResult]) -> tuple[int, int]:
         """Store a batch of results in one transaction; returns (faces added, errors)."""
-        faces_added = errors = 0
+        stored = self.store_batch(results)
+        return stored.faces, stored.errors
+
+    def store_batch(self, results: Iterable[ImageResult]) -> StoredBatch:
+        """Store a batch of results in one transaction, saying which files were new content. The
+        content is looked up as each file is stored, so the second of two identical files found in
+        one scan (both hashed before either was stored) is counted as the duplicate it is."""
+        faces_added = errors = new = linked = 0
         with transaction(self._conn):
             # Forgotten faces and opt-outs (rights_filter.py), read inside the transaction so an
             # erasure committed by another process a moment ago already applies.
@@ -116,9 +136,12 @@ class IngestWriter:
                 if result.error is not None:
                     self._store_error(result)
                     errors += 1
-                else:
-                    faces_added += self._store_image(result, withheld)
-        return faces_added, errors
+                    continue
+                added, was_known = self._store_image(result, withheld)
+                faces_added += added
+                linked += was_known
+                new += not was_known
+        return StoredBatch(faces_added, errors, new, linked)
 
     def _store_error(self, r: ImageResult) -> None:
         path = stored_path(r.path)
@@ -130,14 +153,16 @@ class IngestWriter:
             (path, r.size, r.mtime_ns, r.error, now()),
         )
 
-    def _store_image(self, r: ImageResult, withheld: WithheldFaces | None = None) -> int:
+    def _store_image(self, r: ImageResult, withheld: WithheldFaces | None = None) -> tuple[int, bool]:
+        """Store one file's result: (faces added, whether its content was in the library already)."""
         path = stored_path(r.path)
         self._conn.execute("DELETE FROM file_errors WHERE path = ?", (path,))
         row = self._conn.execute(
             "SELECT id, model_id FROM images WHERE content_hash = ?", (r.content_hash,)
         ).fetchone()
         added = 0
-        if row is not None and (row["model_id"] == self.model_id or r.known_image):
+        known = row is not None and (row["model_id"] == self.model_id or r.known_image)
+        if known:
             image_id = row["id"]
         elif r.known_image:
             raise ValueError(f"{r.path}: content reported as known but not in the library")
@@ -167,7 +192,7 @@ class IngestWriter:
             "mtime_ns = excluded.mtime_ns",
             (path, image_id, r.size, r.mtime_ns),
         )
-        return added
+        return added, known
 
     def _insert_faces(self, image_id: int, faces: list[FaceRecord]) -> None:
         """Faces of a new image or video. A face without embedding (a named XMP region no face was

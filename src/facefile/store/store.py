@@ -15,16 +15,21 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+from facefile.store.birth_dates import BirthDateRepository
 from facefile.store.db import connect, transaction
 from facefile.store.decisions import DecisionRepository
 from facefile.store.face_regions import RegionRepository
 from facefile.store.face_rows import FaceRepository
+from facefile.store.history import HistoryRepository
+from facefile.store.manual_faces import ManualFaceRepository
 from facefile.store.meta import MetaRepository
 from facefile.store.paths import PathRepository
 from facefile.store.people_views import PeopleViewRepository
+from facefile.store.person_redirects import PersonRedirectRepository
 from facefile.store.person_sums import PersonSumRepository
 from facefile.store.persons import PersonRepository
 from facefile.store.photos import PhotoRepository
+from facefile.store.photos_with import PhotosWithRepository
 from facefile.store.rights_records import RightsRepository
 from facefile.store.scans import ScanRepository
 
@@ -46,6 +51,11 @@ class Store:
         self.views = PeopleViewRepository(conn, self.paths)
         self.rights = RightsRepository(conn)
         self.regions = RegionRepository(conn)
+        self.history = HistoryRepository(conn)
+        self.birth_dates = BirthDateRepository(conn)
+        self.manual_faces = ManualFaceRepository(conn)
+        self.photos_with = PhotosWithRepository(conn)
+        self.redirects = PersonRedirectRepository(conn)
 
     @classmethod
     def open(cls, path: Path, *, readonly: bool = False) -> Store:

@@ -6,12 +6,12 @@ through the ``facefile.commands`` entry point group, so nothing here imports the
 """
 from importlib.metadata import entry_points
 
-from facefile.ui.cli import interop_commands, rights_commands, web_commands
+from facefile.ui.cli import history_commands, interop_commands, people_commands, rights_commands, web_commands
 from facefile.ui.cli.main import main
 
 __all__ = ["main"]
 # Imported for their registrations on `main`.
-_REGISTERED = (interop_commands, rights_commands, web_commands)
+_REGISTERED = (history_commands, interop_commands, people_commands, rights_commands, web_commands)
 
 for _entry in entry_points(group="facefile.commands"):
     main.add_command(_entry.load())

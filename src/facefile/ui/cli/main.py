@@ -13,7 +13,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from facefile.library import Library, LibraryError
+from facefile.library import Library, LibraryError, PersonNotFound, WriterBusy
 from facefile.ui.cli.progress_bars import RichProgress
 
 console = Console(stderr=True)
@@ -21,6 +21,7 @@ out = Console(highlight=False)
 F = TypeVar("F", bound=Callable[..., Any])
 
 EXIT_FILES_FAILED = 3  # the scan finished, but some files could not be read (see `facefile errors`)
+EXIT_WRITER_BUSY = 4  # another scan, watch or re-cluster is writing this library; nothing was done
 EXIT_INTERRUPTED = 130
 
 
@@ -43,13 +44,21 @@ def open_library(path: Path | None, photos: Path | None = None, *, create: bool 
 
 
 def fail_on_library_error(func: F) -> F:
-    """User errors (unknown person, ...) become a clean message and exit code 1."""
+    """User errors (unknown person, ...) become a clean message and exit code 1; another writer
+    at work on the library, exit code 4 (``EXIT_WRITER_BUSY``)."""
     import functools
 
     @functools.wraps(func)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         try:
             return func(*args, **kwargs)
+        except WriterBusy as exc:
+            busy = click.ClickException(str(exc))
+            busy.exit_code = EXIT_WRITER_BUSY
+            raise busy from exc
+        except PersonNotFound as exc:  # the message offers the nearest names; their ids work too
+            ids = ", ".join(str(pid) for pid, _label in exc.suggestions)
+            raise click.ClickException(str(exc) + (f"\n(a person can also be given by id: {ids})" if ids else "")) from exc
         except LibraryError as exc:
             raise click.ClickException(str(exc)) from exc
 
@@ -90,9 +99,13 @@ def scan(folder: Path, library_path: Path | None, backend: str | None, workers: 
             sys.exit(EXIT_INTERRUPTED)
         if not quiet:
             render_people(lib.people(), limit=30)
-        if report.errors or lib.errors():
-            console.print(f"[yellow]{len(lib.errors())} files could not be read: see `facefile errors`.")
+        # Exit 3 for this scan's failures only: a file that failed in an earlier scan and is
+        # unchanged is not read again, and must not fail every later (even no-op) scan.
+        if report.errors:
+            console.print(f"[yellow]{report.errors} files could not be read: see `facefile errors`.")
             sys.exit(EXIT_FILES_FAILED)
+        if not quiet and lib.errors():
+            console.print(f"{len(lib.errors())} files failed in earlier scans and are unchanged: `facefile errors`.")
 
 
 @main.command()
@@ -245,7 +258,9 @@ def name(person: str, name: str, library_path: Path | None) -> None:
 @library_option
 @fail_on_library_error
 def merge(keep: str, others: tuple[str, ...], library_path: Path | None) -> None:
-    """Merge OTHERS into KEEP: they are one person, now and after every re-cluster."""
+    """Merge OTHERS into KEEP: they are one person, now and after every re-cluster. Faces keep what
+    was known: automatic ones stay automatic, the ones you confirmed stay confirmed (`facefile undo`
+    takes a merge back)."""
     with open_library(library_path) as lib:
         p = lib.persons.merge(keep, *others)
         out.print(f"{p.label} (id {p.id}): {p.faces} faces in {p.photos} photos", markup=False)

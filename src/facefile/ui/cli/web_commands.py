@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import ipaddress
+import socket
 from pathlib import Path
 
 import click
@@ -23,6 +24,41 @@ def is_loopback(host: str) -> bool:
 def serve_url(host: str, port: int, token: str) -> str:
     shown = "127.0.0.1" if host in ("0.0.0.0", "::") else (f"[{host}]" if ":" in host else host)
     return f"http://{shown}:{port}/?token={token}"
+
+
+def listening_socket(host: str, port: int) -> socket.socket:
+    """A socket bound to ``host:port`` (``OSError`` when the port is taken): ``serve`` binds one and
+    lets it go before uvicorn binds its own, so a busy port is told before the URL is printed."""
+    family, kind, proto, _, address = socket.getaddrinfo(
+        host.strip("[]"), port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)[0]
+    sock = socket.socket(family, kind, proto)
+    try:
+        # As uvicorn does: a port left in TIME_WAIT by a stopped server is reusable at once; one
+        # another process listens on still fails to bind.
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind(address)
+    except OSError:
+        sock.close()
+        raise
+    return sock
+
+
+def free_port(host: str, after: int) -> int | None:
+    """The first port after ``after`` that ``host`` can listen on (of the next 100), else None."""
+    for candidate in range(after + 1, min(after + 101, 65536)):
+        try:
+            listening_socket(host, candidate).close()
+        except OSError:
+            continue
+        return candidate
+    return None
+
+
+def port_in_use_message(host: str, port: int, error: OSError) -> str:
+    suggestion = free_port(host, port)
+    hint = (f"try `facefile serve --port {suggestion}` (or `make run PHOTOS=... PORT={suggestion}`)"
+            if suggestion else "choose another with --port N")
+    return f"cannot listen on {host}:{port}: {error.strerror or error} (another facefile serve?); {hint}"
 
 
 @main.command()
@@ -48,6 +84,10 @@ def serve(library_path: Path | None, host: str, port: int, allow_remote: bool) -
         )
     with open_library(library_path) as lib:  # fails cleanly when there is no library yet
         folder = lib.folder
+    try:
+        listening_socket(host, port).close()
+    except OSError as exc:
+        raise click.ClickException(port_in_use_message(host, port, exc)) from exc
     token = library_token(folder)
     app = create_app(folder, host=host, port=port, allow_any_host=remote, token=token)
     if remote:

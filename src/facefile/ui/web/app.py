@@ -20,7 +20,14 @@ from starlette.responses import PlainTextResponse, Response
 from starlette.routing import Route
 
 from facefile.library import Library, LibraryError
-from facefile.ui.web import pages_people, pages_photos, pages_review, pages_status
+from facefile.ui.web import (
+    pages_birthdays,
+    pages_history,
+    pages_people,
+    pages_photos,
+    pages_review,
+    pages_status,
+)
 from facefile.ui.web.security import Guard, GuardMiddleware, library_token
 from facefile.ui.web.web_state import WebState, web
 
@@ -51,6 +58,7 @@ def create_app(
     guard = Guard.for_server(token or library_token(lib.folder), host, port, allow_any_host=allow_any_host)
     routes = [
         *pages_people.routes, *pages_review.routes, *pages_photos.routes, *pages_status.routes,
+        *pages_birthdays.routes, *pages_history.routes,
         Route("/static/{name}", static_file),
     ]
 

@@ -1,7 +1,9 @@
-"""People and Person pages: the grid of persons, one person's faces by date, and the person's actions
+"""People and Person pages: the grid of persons, one person's faces by month, and the person's actions
 (rename, hide, merge into another, cover face)."""
 from __future__ import annotations
 
+import calendar
+from dataclasses import dataclass
 from itertools import groupby
 from urllib.parse import urlencode
 
@@ -14,7 +16,37 @@ from facefile.library.review import PEOPLE_SORTS, FaceTile, PersonTile
 from facefile.ui.web.web_state import person_ref, web
 
 PERSONS_PER_PAGE = 60
+# One page of a person's faces: the first screen (and a few more rows) at any width; the page's script
+# loads the next page as the last row comes near (the links work without it). 240 fills 2 to 12 columns.
 FACES_PER_PAGE = 240
+
+
+@dataclass(frozen=True)
+class FaceMonth:
+    """The faces of one month on a page of the person page, under one heading."""
+
+    key: str  # "2014-03"; "" when the photos have no date
+    label: str  # "March 2014"
+    count: int  # all the person's faces of this month, on this page or another
+    faces: list[FaceTile]
+
+
+def face_months(faces: list[FaceTile], counts: dict[str, int]) -> list[FaceMonth]:
+    """``faces`` (in date order) under one heading per month: a family's photos are spread over
+    years, and a heading per day left one or two faces a row."""
+    months = []
+    for key, in_month in groupby(faces, key=lambda f: (f.taken_at or "")[:7]):
+        tiles = list(in_month)
+        months.append(FaceMonth(key, month_label(key), counts.get(key, len(tiles)), tiles))
+    return months
+
+
+def month_label(key: str) -> str:
+    """ "2014-03" -> "March 2014"; what is no month -> "Date unknown"."""
+    year, _, month = key.partition("-")
+    if year.isdigit() and month.isdigit() and 1 <= int(month) <= 12:
+        return f"{calendar.month_name[int(month)]} {year}"
+    return "Date unknown"
 
 
 def page_number(request: Request) -> int:
@@ -47,25 +79,24 @@ async def person(request: Request) -> Response:
     pid = request.path_params["pid"]
     page = page_number(request)
 
-    def load() -> tuple[PersonTile | None, list[FaceTile], int]:
+    def load() -> tuple[PersonTile | None, list[FaceMonth], int]:
         tile = state.lib.review.person_tiles([pid]).get(pid)
         if tile is None:
             return None, [], 0
         faces, total = state.lib.review.person_faces(pid, limit=FACES_PER_PAGE, offset=(page - 1) * FACES_PER_PAGE)
-        return tile, faces, total
+        return tile, face_months(faces, dict(state.lib.review.person_months(pid))), total
 
-    tile, faces, total = await state.call(load)
+    tile, months, total = await state.call(load)
     if tile is None:
+        survivor = await state.call(state.lib.persons.merged_into, pid)
+        if survivor is not None:  # merged: an old link leads to the person it joined
+            query = f"?{request.url.query}" if request.url.query else ""
+            return RedirectResponse(f"/person/{survivor}{query}", status_code=303)
         if "msg" in request.query_params:  # the action just done emptied this person: say so on People
             return RedirectResponse("/?" + urlencode({"msg": request.query_params["msg"]}), status_code=303)
         raise LibraryError(f"no person with id {pid}")
-    # Photos by date: one heading per day, the faces of each photo side by side under it.
-    by_date = [
-        (day, [(photo, list(in_photo)) for photo, in_photo in groupby(list(on_day), key=lambda f: f.image_id)])
-        for day, on_day in groupby(faces, key=lambda f: (f.taken_at or "")[:10] or "date unknown")
-    ]
     return state.render(
-        request, "person.html", title=tile.label, nav="people", person=tile, by_date=by_date, total=total,
+        request, "person.html", title=tile.label, nav="people", person=tile, months=months, total=total,
         page_no=page, pages=max(1, -(-total // FACES_PER_PAGE)),
     )
 

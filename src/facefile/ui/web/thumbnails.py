@@ -14,6 +14,7 @@ from __future__ import annotations
 import hashlib
 import io
 import os
+import threading
 from collections.abc import Callable
 from pathlib import Path
 from typing import TypeVar
@@ -24,10 +25,14 @@ from facefile.library.review import FaceSource
 from facefile.library.subject_files import THUMBS_DIRNAME
 from facefile.media import MediaError, decode, decode_region
 
-THUMB_SIDE = 224  # pixels: sharp on a 2x screen for a 112 px tile
+# Pixels: sharp on a 2x screen up to a 180 CSS px tile, the widest app.css lets a face image grow
+# (``.grid img.face``; the person page's dense grid shows 104-141 px, the People page 140-180 px).
+# 224 px crops stretched over 200 px tiles looked soft. A crop is never enlarged past the photo's pixels.
+THUMB_SIDE = 360
+THUMB_CSS_MAX = THUMB_SIDE // 2
 THUMB_MARGIN = 0.25  # of the box size on each side: forehead, chin and ears help recognise a face
 PREVIEW_SIDE = 1600
-_VERSION = "1"  # bump to regenerate every thumbnail after a change of crop or size
+_VERSION = "2"  # bump to regenerate every thumbnail after a change of crop or size
 
 T = TypeVar("T")
 
@@ -102,11 +107,12 @@ def _jpeg(image: Image.Image, quality: int) -> bytes:
 
 def _write_private(path: Path, data: bytes) -> None:
     """Write atomically with owner-only permissions (a crop is a picture of someone's face). The
-    temporary name starts with the face id too, so an erasure finds it even after a crash."""
+    temporary name starts with the face id too, so an erasure finds it even after a crash; it names
+    the thread as well, as two requests for one face (a person's cover on two pages) cut it at once."""
     path.parent.mkdir(parents=True, exist_ok=True)
     for folder in (path.parent.parent, path.parent):
         os.chmod(folder, 0o700)
-    tmp = path.with_name(f"{path.name}.{os.getpid()}.tmp")
+    tmp = path.with_name(f"{path.name}.{os.getpid()}.{threading.get_ident()}.tmp")
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     try:
         with os.fdopen(fd, "wb") as f:

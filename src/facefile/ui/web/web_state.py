@@ -1,5 +1,11 @@
 """What every page of the People UI shares: the ``WebState`` (the library, used under a lock; the
-thumbnail cache; the review session; one-shot messages) and the small request helpers."""
+thumbnail cache; the review session; one-shot messages) and the small request helpers.
+
+A write's message (a ``Flash``) says whether it worked: a success of an action the history recorded
+carries the id its Undo button takes back; an error (``role="alert"``, its own style) carries what
+the user typed in the form that failed, so the page fills it in again, and for a person name that
+names nobody the nearest names, as buttons that put one in the box. Pages get this by posting
+through ``form`` and ``act``; nothing else is needed of them."""
 from __future__ import annotations
 
 import re
@@ -7,6 +13,8 @@ import secrets
 import threading
 from collections import OrderedDict
 from collections.abc import Callable
+from contextvars import ContextVar
+from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
 from typing import Any, TypeVar
@@ -18,13 +26,32 @@ from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse
 
-from facefile.library import Library, LibraryError
+from facefile.library import Library, LibraryError, PersonNotFound
 from facefile.ui.web.security import CSRF_FIELD, Guard
 from facefile.ui.web.thumbnails import ThumbnailCache
 
 T = TypeVar("T")
 FLASHES_KEPT = 64
+KEPT_CHARS = 200  # of each typed field kept after an error
+# The form posted in this request (its path and fields), for ``act`` to keep after an error:
+# ``form`` and ``act`` run in one request's task, so a context variable carries it between them.
+_POSTED: ContextVar[tuple[str, FormData] | None] = ContextVar("facefile_posted_form", default=None)
 _STATIC_TYPES = {".css": "text/css; charset=utf-8", ".js": "text/javascript; charset=utf-8", ".svg": "image/svg+xml"}
+
+
+@dataclass(frozen=True)
+class Flash:
+    """A one-shot message after a write. ``undo``: the history entry its Undo button takes back;
+    ``form_action``/``kept``: the form that failed and what was typed in it (filled in again);
+    ``suggestions``: values for its ``suggest_field`` ("Ma Tianyu (#27)")."""
+
+    text: str
+    error: bool = False
+    undo: int | None = None
+    form_action: str = ""
+    kept: dict[str, str] = field(default_factory=dict)
+    suggestions: list[str] = field(default_factory=list)
+    suggest_field: str = ""
 
 
 class WebState:
@@ -39,7 +66,7 @@ class WebState:
         self.skipped_faces: set[int] = set()
         self.skipped_groups: set[int] = set()
         self.skipped_merges: set[tuple[int, int]] = set()
-        self._flashes: OrderedDict[str, str] = OrderedDict()
+        self._flashes: OrderedDict[str, Flash] = OrderedDict()
         package = resources.files("facefile.ui.web")
         self.templates = Environment(
             loader=FileSystemLoader(str(package / "templates")), autoescape=select_autoescape(["html"]),
@@ -67,40 +94,72 @@ class WebState:
         form = await request.form()
         if not self.guard.csrf_matches(form.get(CSRF_FIELD)):
             raise HTTPException(403, "missing or wrong CSRF token: reload the page and try again")
+        _POSTED.set((request.url.path, form))
         return form
 
     async def act(self, back: str, fn: Callable[[], str | tuple[str, str]]) -> RedirectResponse:
         """Run a write (``fn`` returns the message, or the message and the page to go to) and
-        redirect; a ``LibraryError`` (unknown person, ...) is shown on the page it came from."""
-        try:
-            result = await self.call(fn)
-        except LibraryError as exc:
-            return self.done(back, f"Not done: {exc}")
-        message, target = (result, back) if isinstance(result, str) else result
-        return self.done(target, message)
+        redirect; a ``LibraryError`` (unknown person, ...) is shown as an error on the page it came
+        from, with what was typed. A success that the history recorded offers its Undo."""
+        history = self.lib.history
 
-    def flash(self, message: str) -> str:
+        def run() -> tuple[str | tuple[str, str], int | None]:
+            before = history.last_id()
+            result = fn()
+            recorded = history.recorded_since(before)
+            return result, None if recorded is None else recorded.id
+
+        try:
+            result, entry = await self.call(run)
+        except LibraryError as exc:
+            return self.done(back, self.error(exc))
+        message, target = (result, back) if isinstance(result, str) else result
+        return self.done(target, Flash(message, undo=entry))
+
+    def error(self, exc: LibraryError) -> Flash:
+        """The message of a failed write, keeping what was typed in the form this request posted."""
+        posted = _POSTED.get()
+        action, kept = "", {}
+        if posted is not None:
+            action = posted[0]
+            kept = {
+                name: value[:KEPT_CHARS] for name, value in posted[1].multi_items()
+                if isinstance(value, str) and name != CSRF_FIELD and len(posted[1].getlist(name)) == 1
+            }
+        suggestions, target = [], ""
+        if isinstance(exc, PersonNotFound):
+            suggestions = exc.suggestion_texts()
+            typed = exc.typed.casefold()
+            target = next((n for n, v in kept.items() if v.strip().casefold() in (typed, f"#{typed}") or
+                           _ref(v).casefold() == typed), "")
+        return Flash(f"Not done: {exc}", error=True, form_action=action, kept=kept,
+                     suggestions=suggestions, suggest_field=target)
+
+    def flash(self, message: str | Flash) -> str:
         key = secrets.token_urlsafe(8)
-        self._flashes[key] = message
+        self._flashes[key] = message if isinstance(message, Flash) else Flash(message)
         while len(self._flashes) > FLASHES_KEPT:
             self._flashes.popitem(last=False)
         return key
 
     def render(self, request: Request, template: str, status_code: int = 200, **context: Any) -> HTMLResponse:
-        message = self._flashes.pop(request.query_params.get("msg", ""), None)
+        flash = self._flashes.pop(request.query_params.get("msg", ""), None)
         html = self.templates.get_template(template).render(
-            request=request, csrf=self.guard.csrf_token, csrf_field=CSRF_FIELD, message=message, **context
+            request=request, csrf=self.guard.csrf_token, csrf_field=CSRF_FIELD, flash=flash,
+            message=flash.text if flash else None, here=safe_back(str(request.url.path) + (
+                f"?{request.url.query}" if request.url.query else "")), **context
         )
         return HTMLResponse(html, status_code=status_code)
 
-    def done(self, back: str, message: str) -> RedirectResponse:
+    def done(self, back: str, message: str | Flash) -> RedirectResponse:
         """After a write: back to a page of this app, which shows ``message`` once."""
         target = safe_back(back)
         joiner = "&" if "?" in target else "?"
         return RedirectResponse(f"{target}{joiner}msg={self.flash(message)}", status_code=303)
 
 
-_LOCAL_PATH = re.compile(r"^/(?![/\\])[A-Za-z0-9/_\-.?=&%#]*$")
+# Query strings of this app: letters, digits and URL punctuation ("+" is a space in a query).
+_LOCAL_PATH = re.compile(r"^/(?![/\\])[A-Za-z0-9/_\-.?=&%#+,]*$")
 
 
 def safe_back(back: str | None) -> str:
@@ -115,13 +174,16 @@ def web(request: Request) -> WebState:
 
 def person_ref(text: object) -> str:
     """What a person box holds, as ``lib.persons.resolve`` takes it: "Anna Smith (#12)" -> "12"."""
-    value = str(text or "").strip()
-    match = re.search(r"#(\d+)\)?$", value)
-    if match:
-        return match[1]
+    value = _ref(str(text or ""))
     if not value:
         raise LibraryError("choose a person")
     return value
+
+
+def _ref(value: str) -> str:
+    value = value.strip()
+    match = re.search(r"#(\d+)\)?$", value)
+    return match[1] if match else value
 
 
 def int_list(values: list[Any]) -> list[int]:
