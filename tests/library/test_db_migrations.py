@@ -88,6 +88,10 @@ def test_library_at_version_3_gets_the_audit_triggers(tmp_path: Path, had_trigge
         conn.execute("DROP INDEX IF EXISTS persons_birth_date")
         conn.execute("DROP INDEX IF EXISTS images_taken_at")
         conn.execute("ALTER TABLE persons DROP COLUMN birth_date")
+    conn.execute("DROP INDEX images_live_id")  # version 9
+    conn.execute("ALTER TABLE images DROP COLUMN live_role")
+    conn.execute("ALTER TABLE images DROP COLUMN live_id")
+    conn.execute("ALTER TABLE files DROP COLUMN companion")
     conn.execute("PRAGMA user_version=3")
     conn.commit()
     conn.close()

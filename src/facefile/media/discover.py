@@ -12,10 +12,12 @@ from typing import NamedTuple
 from facefile.media.errors import MediaError, reason_for_os_error
 
 # Lower-case suffixes with the dot, as ``Path.suffix.lower()`` gives them.
+# Camera RAW files, read through LibRaw (facefile.media.raw).
+RAW_EXTENSIONS: frozenset[str] = frozenset({".dng", ".cr2", ".cr3", ".nef", ".arw", ".raf", ".orf", ".rw2"})
 IMAGE_EXTENSIONS: frozenset[str] = frozenset(
     # GIF: old scanned albums and animations; the first frame is what is filed.
     {".jpg", ".jpeg", ".png", ".webp", ".heic", ".heif", ".tif", ".tiff", ".bmp", ".gif"}
-)
+) | RAW_EXTENSIONS
 # Read with PyAV (facefile.media.video): faces are tracked across sampled frames.
 VIDEO_EXTENSIONS: frozenset[str] = frozenset({".mp4", ".mov", ".m4v", ".mkv", ".webm", ".avi"})
 MEDIA_EXTENSIONS: frozenset[str] = IMAGE_EXTENSIONS | VIDEO_EXTENSIONS

@@ -13,6 +13,7 @@ from pathlib import Path
 
 from facefile.pipeline.ray_workers import ray_results
 from facefile.pipeline.scan_config import ScanConfig
+from facefile.pipeline.shot_plan import ShotPlan, companion_result, plan_files
 from facefile.pipeline.workers import FileTask, ScanProgress, results
 from facefile.store import ImageResult, ScanReport, Store
 from facefile.store.photos import IngestWriter
@@ -63,9 +64,14 @@ def run_scan(
 
     status = "done"
     try:
-        tasks, seen, unreadable_dirs = _discover(store, library_folder, folder, writer, progress, report)
-        if tasks:
+        plan, seen, unreadable_dirs = _discover(store, library_folder, folder, writer, progress, report)
+
+        def read(tasks: list[FileTask]) -> None:
             _process_all(writer, tasks, backend_name, workers, max_side, config, progress, report)
+
+        if plan.tasks:
+            read(plan.tasks)
+        _file_companions(writer, plan, read, report)  # also joins clips renamed apart from their stills
         gone = _gone_paths(store, folder, writer.all_paths(), seen, unreadable_dirs)
         report.files_gone = writer.remove_paths(gone)
         report.reclustered = after_files(model_id, progress)
@@ -87,30 +93,49 @@ def run_scan(
 def _discover(
     store: Store, library_folder: Path, folder: Path, writer: IngestWriter, progress: ScanProgress,
     report: ScanReport,
-) -> tuple[list[FileTask], set[str], list[str]]:
-    """Files to process (new or changed), every path seen, and folders that could not be read."""
+) -> tuple[ShotPlan, set[str], list[str]]:
+    """What to do with each file found (read, file as a companion, nothing), every path seen, and
+    folders that could not be read."""
     from facefile.media import discover
     from facefile.media.discover import MEDIA_EXTENSIONS
 
     progress.stage("Looking for photos")
     unreadable_dirs: list[str] = []
-    known = writer.unchanged_signatures()
-    tasks: list[FileTask] = []
-    seen: set[str] = set()
+    found: list[FileTask] = []
 
     def unreadable(path: Path, _reason: str) -> None:
         unreadable_dirs.append(store.paths.stored(Path(path)))
 
-    for found in discover(folder, skip=[library_folder], on_error=unreadable, extensions=MEDIA_EXTENSIONS):
-        stored = store.paths.stored(found.path)
-        seen.add(stored)
+    for item in discover(folder, skip=[library_folder], on_error=unreadable, extensions=MEDIA_EXTENSIONS):
+        found.append(FileTask(str(item.path), store.paths.stored(item.path), item.size, item.mtime_ns))
         report.files_seen += 1
-        if known.get(stored) == (found.size, found.mtime_ns):
+        progress.advance()
+    plan = plan_files(found, writer.unchanged_signatures(), writer.companions(), writer.primary_paths())
+    report.files_unchanged += plan.unchanged
+    return plan, {f.stored_path for f in found}, unreadable_dirs
+
+
+def _file_companions(
+    writer: IngestWriter, plan: ShotPlan, read: Callable[[list[FileTask]], None], report: ScanReport
+) -> None:
+    """File RAWs and Live Photo clips with their shot's photo, once every photo of the scan is
+    stored; what turns out to be no companion (a clip of its own, a RAW whose JPEG failed) is read
+    like any other file."""
+    linkable, alone = [], []
+    for task in plan.companions:
+        result = companion_result(task)
+        if result is not None:
+            linkable.append(result)
+        elif task.stored_alone:
             report.files_unchanged += 1
         else:
-            tasks.append(FileTask(str(found.path), stored, found.size, found.mtime_ns))
-        progress.advance()
-    return tasks, seen, unreadable_dirs
+            alone.append(task.file)
+    paired, orphans = writer.store_companions(linkable)
+    report.files_paired += paired
+    orphan_paths = {r.path for r in orphans}
+    alone += [t.file for t in plan.companions if t.file.stored_path in orphan_paths]
+    if alone:
+        read(alone)
 
 
 def _process_all(

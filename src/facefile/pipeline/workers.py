@@ -79,6 +79,7 @@ def init_worker(backend_name: str, known_hashes: frozenset[str], max_side: int, 
 def process_file(task: FileTask) -> ImageResult:
     """Everything one file needs that is not a database write. Never raises for a bad file."""
     from facefile.media import VIDEO_EXTENSIONS, MediaError, decode_with_detail, hash_file
+    from facefile.media.live_photo import live_identity
     from facefile.vision.faces import photo_faces
 
     result = ImageResult(path=task.stored_path, size=task.size, mtime_ns=task.mtime_ns)
@@ -92,6 +93,8 @@ def process_file(task: FileTask) -> ImageResult:
             from facefile.pipeline.video_frames import process_video
 
             process_video(Path(task.path), result, _backend)
+            if result.error is None:
+                result.live_id, result.live_role = live_identity(Path(task.path))
             return result
         # One decode gives the detector's working image and a finer copy for small faces' crops.
         image, fine = decode_with_detail(Path(task.path), max_side=_max_side)
@@ -115,6 +118,7 @@ def process_file(task: FileTask) -> ImageResult:
         taken = image.taken_at or datetime.fromtimestamp(task.mtime_ns / 1e9)
         result.taken_at = taken.isoformat(timespec="seconds")
         result.model_id = _backend.model_id
+        result.live_id, result.live_role = live_identity(Path(task.path))
     except MediaError as exc:
         result.error = exc.reason
     except OSError as exc:  # vanished or unreadable between discovery and reading

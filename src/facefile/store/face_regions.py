@@ -74,7 +74,7 @@ class RegionRepository(Repository):
         """(image id, first path, width, height) of every image, by id."""
         return [(r[0], r[1], r[2], r[3]) for r in self._conn.execute(
             "SELECT i.id, MIN(fi.path), i.width, i.height FROM images i JOIN files fi ON fi.image_id = i.id "
-            "GROUP BY i.id ORDER BY i.id"
+            "WHERE fi.companion = 0 GROUP BY i.id ORDER BY i.id"
         )]
 
     def face_boxes(self, image_id: int) -> list[tuple[int, Box]]:
@@ -135,6 +135,7 @@ class RegionRepository(Repository):
             JOIN faces f ON f.image_id = fi.image_id
             LEFT JOIN assignments a ON a.face_id = f.id
             LEFT JOIN persons p ON p.id = a.person_id
+            WHERE fi.companion = 0
             ORDER BY fi.path, f.id
             """
         )
@@ -150,6 +151,7 @@ class RegionRepository(Repository):
                    f.source, f.video_start_s, f.video_end_s, i.taken_at
             FROM files fi JOIN images i ON i.id = fi.image_id JOIN faces f ON f.image_id = fi.image_id
             LEFT JOIN assignments a ON a.face_id = f.id LEFT JOIN persons p ON p.id = a.person_id
+            WHERE fi.companion = 0
             ORDER BY fi.path, f.id
             """
         )]
@@ -160,7 +162,7 @@ class RegionRepository(Repository):
         return [(r[0], r[1], r[2], r[3]) for r in self._conn.execute(
             """
             SELECT DISTINCT a.person_id, p.name, fi.image_id,
-                   (SELECT MIN(path) FROM files WHERE image_id = fi.image_id) AS path
+                   (SELECT MIN(path) FROM files WHERE image_id = fi.image_id AND companion = 0) AS path
             FROM assignments a
             JOIN persons p ON p.id = a.person_id AND p.hidden = 0
             JOIN faces f ON f.id = a.face_id

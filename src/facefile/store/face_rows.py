@@ -125,7 +125,7 @@ class FaceRepository(Repository):
             where = "WHERE a.person_id IS NULL"
         rows = self._conn.execute(
             f"""
-            SELECT f.id, (SELECT MIN(path) FROM files WHERE image_id = f.image_id) AS path,
+            SELECT f.id, (SELECT MIN(path) FROM files WHERE image_id = f.image_id AND companion = 0) AS path,
                    f.x1, f.y1, f.x2, f.y2, f.det_score, f.quality, a.person_id, a.provenance, i.taken_at,
                    i.width, i.height, f.source, f.video_start_s, f.video_end_s, f.video_frame_s
             FROM faces f JOIN images i ON i.id = f.image_id

@@ -244,7 +244,7 @@ class PeopleViewRepository(Repository):
 
     def _stored_paths(self, image_id: int) -> list[str]:
         return [r[0] for r in self._conn.execute(
-            "SELECT path FROM files WHERE image_id = ? ORDER BY path", (int(image_id),))]
+            "SELECT path FROM files WHERE image_id = ? ORDER BY companion, path", (int(image_id),))]
 
 
 # What the UI shows for a person, typed back: "person 5" (the label of an unnamed person), "#5", "5";

@@ -9,6 +9,7 @@ import sqlite3
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from facefile.store.companion_files import CompanionFiles
 from facefile.store.db import now, to_blob, transaction
 from facefile.store.meta import mark_dirty
 from facefile.store.paths import disk_path, stored_path
@@ -36,7 +37,7 @@ class PhotoRepository(Repository):
         """The stored paths of one photo's files (an exact duplicate has several), in order, as
         ``os`` functions take them (``disk_path``)."""
         return [disk_path(r[0]) for r in self._conn.execute(
-            "SELECT path FROM files WHERE image_id = ? ORDER BY path", (int(image_id),))]
+            "SELECT path FROM files WHERE image_id = ? ORDER BY companion, path", (int(image_id),))]
 
     def counts(self) -> dict[str, int]:
         """How much the library holds: files, photos, faces, persons, errors, scans."""
@@ -112,6 +113,10 @@ class IngestWriter:
         """Contents already processed with this model: a file with one of these is only linked."""
         return {h for (h,) in self._conn.execute("SELECT content_hash FROM images WHERE model_id = ?", (self.model_id,))}
 
+    def primary_paths(self) -> set[str]:
+        """Files photos are read from (not companions, not failed files)."""
+        return {disk_path(p) for (p,) in self._conn.execute("SELECT path FROM files WHERE companion = 0")}
+
     def all_paths(self) -> set[str]:
         paths = {disk_path(p) for (p,) in self._conn.execute("SELECT path FROM files")}
         return paths | {disk_path(p) for (p,) in self._conn.execute("SELECT path FROM file_errors")}
@@ -171,14 +176,15 @@ class IngestWriter:
                 image_id = row["id"]
                 self._conn.execute("DELETE FROM faces WHERE image_id = ?", (image_id,))
                 self._conn.execute(
-                    "UPDATE images SET width=?, height=?, taken_at=?, model_id=?, processed_at=? WHERE id=?",
-                    (r.width, r.height, r.taken_at, self.model_id, now(), image_id),
+                    "UPDATE images SET width=?, height=?, taken_at=?, model_id=?, processed_at=?, live_id=?, "
+                    "live_role=? WHERE id=?",
+                    (r.width, r.height, r.taken_at, self.model_id, now(), r.live_id, r.live_role, image_id),
                 )
             else:
                 image_id = self._conn.execute(
-                    "INSERT INTO images(content_hash, width, height, taken_at, model_id, processed_at) "
-                    "VALUES (?, ?, ?, ?, ?, ?)",
-                    (r.content_hash, r.width, r.height, r.taken_at, self.model_id, now()),
+                    "INSERT INTO images(content_hash, width, height, taken_at, model_id, processed_at, live_id, "
+                    "live_role) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                    (r.content_hash, r.width, r.height, r.taken_at, self.model_id, now(), r.live_id, r.live_role),
                 ).lastrowid
             faces = r.faces
             if withheld is not None and r.content_hash is not None:
@@ -186,10 +192,11 @@ class IngestWriter:
             self._insert_faces(image_id, faces)
             added = len(faces)
             mark_dirty(self._conn)
+        # companion = 0: a file that was a companion (its JPEG deleted since) is a photo of its own now.
         self._conn.execute(
-            "INSERT INTO files(path, image_id, size, mtime_ns) VALUES (?, ?, ?, ?) "
+            "INSERT INTO files(path, image_id, size, mtime_ns, companion) VALUES (?, ?, ?, ?, 0) "
             "ON CONFLICT(path) DO UPDATE SET image_id = excluded.image_id, size = excluded.size, "
-            "mtime_ns = excluded.mtime_ns",
+            "mtime_ns = excluded.mtime_ns, companion = 0",
             (path, image_id, r.size, r.mtime_ns),
         )
         return added, known
@@ -213,6 +220,22 @@ class IngestWriter:
                     "VALUES (?, ?, ?, ?, 'pending', ?)",
                     (face_id, f.imported_name.name, f.imported_name.kind, f.imported_name.origin, now()),
                 )
+
+    def companions(self) -> dict[str, str]:
+        """Companion files stored now: companion path -> the path its photo is read from."""
+        return CompanionFiles(self._conn).companions()
+
+    def store_companions(self, results: Iterable[ImageResult]) -> tuple[int, list[ImageResult]]:
+        """File companions with their photos, then join renamed Live Photo clips to their stills,
+        in one transaction; returns (files paired, companions whose photo is not stored: to be
+        processed as photos of their own). Run after the scan's photos are stored."""
+        results = list(results)
+        with transaction(self._conn):
+            companions = CompanionFiles(self._conn)
+            orphans = companions.link(results)
+            joined = companions.join_motion_clips()
+            self.purge_orphans()
+        return len(results) - len(orphans) + joined, orphans
 
     def remove_paths(self, paths: Iterable[str]) -> int:
         """Forget files that are gone from disk; their faces leave with the last copy of the image."""

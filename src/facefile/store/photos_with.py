@@ -48,7 +48,7 @@ class PhotosWithRepository(Repository):
         args: list[int] = [*wanted, len(wanted), *(wanted if only else [])]
         total = int(self._conn.execute(f"SELECT COUNT(*) FROM ({matching})", args).fetchone()[0])
         rows = self._conn.execute(
-            f"SELECT i.id, i.taken_at, (SELECT MIN(path) FROM files WHERE image_id = i.id) FROM images i "
+            f"SELECT i.id, i.taken_at, (SELECT MIN(path) FROM files WHERE image_id = i.id AND companion = 0) FROM images i "
             f"WHERE i.id IN ({matching}) ORDER BY i.taken_at IS NULL, i.taken_at, i.id LIMIT ? OFFSET ?",
             [*args, max(0, int(limit)), max(0, int(offset))],
         ).fetchall()

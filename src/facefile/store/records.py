@@ -52,6 +52,10 @@ class ImageResult:
     faces: list[FaceRecord] = field(default_factory=list)
     error: str | None = None
     known_image: bool = False  # content already in the library: only the path is new
+    # A companion file (media/shots.py): filed with the photo read from this stored path, no faces.
+    companion_of: str | None = None
+    live_id: str | None = None  # Apple's Live Photo identifier of a still or clip (media/live_photo.py)
+    live_role: str | None = None  # "still" or "clip" when live_id is set
 
 
 @dataclass(frozen=True)
@@ -99,6 +103,7 @@ class ScanReport:
     files_unchanged: int = 0
     files_new: int = 0  # new or changed files whose content had to be processed
     files_moved: int = 0  # new paths whose content was already known (moved, renamed, duplicate)
+    files_paired: int = 0  # RAWs and Live Photo clips filed with the photo of the same shot
     files_gone: int = 0
     faces_added: int = 0
     errors: int = 0

@@ -235,4 +235,4 @@ class RightsRepository(Repository):
 
     def _paths(self, image_id: int) -> list[str]:
         """The stored paths of one photo's files (as stored, not yet ``disk_path``)."""
-        return [r[0] for r in self._conn.execute("SELECT path FROM files WHERE image_id = ? ORDER BY path", (image_id,))]
+        return [r[0] for r in self._conn.execute("SELECT path FROM files WHERE image_id = ? ORDER BY companion, path", (image_id,))]

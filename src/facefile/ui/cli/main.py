@@ -91,7 +91,8 @@ def scan(folder: Path, library_path: Path | None, backend: str | None, workers: 
             report = lib.scan(folder, backend=backend, workers=workers, progress=progress, ray=ray_address)
         console.print(
             f"{report.files_seen} files: {report.files_new} new, {report.files_moved} moved or duplicate, "
-            f"{report.files_unchanged} unchanged, {report.files_gone} gone, {report.errors} failed; "
+            + (f"{report.files_paired} filed with their shot (RAW, Live Photo), " if report.files_paired else "")
+            + f"{report.files_unchanged} unchanged, {report.files_gone} gone, {report.errors} failed; "
             f"{report.faces_added} faces added; {report.persons} persons ({report.seconds:.1f} s)"
         )
         if report.interrupted:
