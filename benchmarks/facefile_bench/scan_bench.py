@@ -143,6 +143,10 @@ def run(data: Path, *, photos: int = 1000, backend: str | None = None, workers: 
         # 3. An unchanged folder of 10,000 photos: the re-scan must be a quick no-op.
         rescan_files, rescan_10k, rescan_changed = unchanged_rescan_seconds(lfw, root)
         lines += [f"Unchanged re-scan of {rescan_files} photos: {rescan_10k:.2f} s, {rescan_changed} files processed", ""]
+        # 4. Camera RAW (DNG, demosaiced) against the same photos as JPEG, one process each.
+        from facefile_bench.raw_bench import run as raw_run
+
+        raw_line = raw_run(lfw, root)
     best = max(sample_scores[1:], key=lambda s: s.bcubed[2])
     best_speed = max(speed_scores[1:], key=lambda s: s.bcubed[2])
     lines.append(
@@ -151,6 +155,7 @@ def run(data: Path, *, photos: int = 1000, backend: str | None = None, workers: 
         f"scan_bcubed_f={speed_scores[0].bcubed[2]:.4f} scan_best_baseline_bcubed_f={best_speed.bcubed[2]:.4f} "
         f"rescan_files={rescan_files} rescan_unchanged_s={rescan_10k:.2f}"
     )
+    lines.append(raw_line)
     lines.append(
         f"set=lfw-sample facefile_bcubed_f={sample_scores[0].bcubed[2]:.4f} "
         f"best_baseline_bcubed_f={best.bcubed[2]:.4f} best_baseline={best.method.replace(' ', '_')}"

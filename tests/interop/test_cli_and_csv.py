@@ -23,15 +23,15 @@ def run(*args: str) -> str:
 
 def test_write_and_import_xmp_commands(tmp_path: Path) -> None:
     make_photo(tmp_path / "a.jpg", (400, 300))
-    make_photo(tmp_path / "b.png", (400, 300), fmt="PNG")
+    make_photo(tmp_path / "b.gif", (400, 300), fmt="GIF")
     library_of(tmp_path, {"a.jpg": ((400, 300), [((40, 30, 120, 130), "Anna Smith")]),
-                          "b.png": ((400, 300), [((40, 30, 120, 130), "Bob")])}).close()
+                          "b.gif": ((400, 300), [((40, 30, 120, 130), "Bob")])}).close()
     lib = str(tmp_path / ".facefile")
     report = json.loads(run("write-xmp", "--library", lib, "--json"))
     assert (report["files"], report["sidecars"], report["regions"]) == (2, 2, 2)
-    assert (tmp_path / "a.jpg.xmp").exists() and (tmp_path / "b.png.xmp").exists()
+    assert (tmp_path / "a.jpg.xmp").exists() and (tmp_path / "b.gif.xmp").exists()
     text = run("write-xmp", "--embed", "--library", lib, "--quiet")
-    assert "1 written in place" in text and "not JPEG" in text
+    assert "1 written in place" in text and "1 photos written to sidecars instead: GIF has no in-place" in text
     assert "photos with named regions" in run("import-xmp", "--library", lib)
 
 

@@ -143,18 +143,18 @@ def test_a_jpeg_without_xmp_gets_a_segment_after_its_exif(tmp_path: Path) -> Non
     markers = [m for m, _, _ in jpeg.segments(new)]
     assert markers[:3] == [0xE0, 0xE1, 0xE1]  # JFIF, EXIF, then XMP
     assert Image.open(photo).getexif()[0x010F] == "TestCam" == Image.open(__import__("io").BytesIO(new)).getexif()[0x010F]
-    with pytest.raises(jpeg.JpegError):
+    with pytest.raises(jpeg.JpegError):  # too large for one segment, and not XMP that could be split
         jpeg.with_xmp(data, b" " * 70_000)
 
 
-def test_other_formats_get_a_sidecar_when_embedding_is_asked(tmp_path: Path) -> None:
-    make_photo(tmp_path / "a.png", (40, 30), fmt="PNG")
-    lib = library_of(tmp_path, {"a.png": ((40, 30), [((4, 3, 20, 20), "Anna Smith")])})
-    before = hash_file(tmp_path / "a.png")
+def test_formats_without_an_in_place_writer_get_a_sidecar_and_a_reason(tmp_path: Path) -> None:
+    make_photo(tmp_path / "a.gif", (40, 30), fmt="GIF")
+    lib = library_of(tmp_path, {"a.gif": ((40, 30), [((4, 3, 20, 20), "Anna Smith")])})
+    before = hash_file(tmp_path / "a.gif")
     report = lib.interop.write_xmp(embed=True)
-    assert (report.embedded, report.sidecars, report.not_jpeg) == (0, 1, 1)
-    assert hash_file(tmp_path / "a.png") == before
-    assert [r.name for r in read_regions((tmp_path / "a.png.xmp").read_bytes())] == ["Anna Smith"]
+    assert (report.embedded, report.sidecars, report.not_in_place) == (0, 1, [("a.gif", "GIF has no in-place XMP writer")])
+    assert hash_file(tmp_path / "a.gif") == before
+    assert [r.name for r in read_regions((tmp_path / "a.gif.xmp").read_bytes())] == ["Anna Smith"]
 
 
 def test_names_written_out_come_back_as_no_new_decision_and_renames_do(exiftool: str, tmp_path: Path) -> None:

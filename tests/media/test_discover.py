@@ -25,7 +25,7 @@ def test_finds_images_recursively_by_extension_any_case(tmp_path: Path) -> None:
         touch(tmp_path / name)
     assert found(tmp_path) == [
         "a.jpg", "b.JPEG", "c.png", "d.WebP", "e.heic", "f.HEIF", "g.tif", "h.tiff", "i.bmp",
-        "sub/deeper/j.Jpg",
+        "raw.cr2", "sub/deeper/j.Jpg",  # camera RAW too (media/raw.py)
     ]
 
 

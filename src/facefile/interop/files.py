@@ -14,7 +14,8 @@ from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
-from facefile.interop import jpeg
+from facefile.interop import embedded_xmp, jpeg
+from facefile.interop.embed_errors import ContainerError, NotInPlace
 from facefile.interop.regions import Rect, stored_frame_is_upright, to_stored, to_upright
 from facefile.interop.xmp import WrittenRegion, XmpError, read_regions
 from facefile.interop.xmp_write import packet_with_regions
@@ -24,6 +25,7 @@ log = logging.getLogger(__name__)
 # Room left in an embedded packet for other tools to edit in place (XMP spec part 3 suggests 2 KB).
 EMBED_PADDING = 2048
 JPEG_FORMATS = {"JPEG", "MPO"}
+RAW_FORMAT = "RAW"  # camera RAW: names go to sidecars only (a RAW is the photographer's negative)
 
 
 @dataclass(frozen=True)
@@ -65,9 +67,14 @@ def _register_heif() -> None:
 
 
 def read_header(photo: Path) -> PhotoHeader:
-    """Format, stored size, EXIF orientation and embedded XMP of an image (OSError if unreadable)."""
+    """Format, stored size, EXIF orientation and embedded XMP of an image (OSError if unreadable).
+    A camera RAW gets its upright size (``media.raw``) and orientation 1, and no embedded XMP."""
     from PIL import Image, UnidentifiedImageError
 
+    from facefile.media.discover import RAW_EXTENSIONS
+
+    if photo.suffix.lower() in RAW_EXTENSIONS:
+        return _raw_header(photo)
     _register_heif()
     try:
         with Image.open(photo) as img:
@@ -75,14 +82,34 @@ def read_header(photo: Path) -> PhotoHeader:
             xmp = img.info.get("xmp")
             if isinstance(xmp, str):
                 xmp = xmp.encode("utf-8")
-            return PhotoHeader(
-                format=img.format or "",
-                stored_size=img.size,
-                orientation=orientation if isinstance(orientation, int) and 1 <= orientation <= 8 else 1,
-                xmp=xmp or None,
-            )
+            fmt = img.format or ""
+            size = img.size
     except (UnidentifiedImageError, SyntaxError, ValueError) as exc:
         raise OSError(f"{photo}: not a readable image: {exc}") from exc
+    if fmt in JPEG_FORMATS and xmp and b"HasExtendedXMP" in xmp:
+        # Pillow returns the standard packet only; the extended one is in later APP1 segments.
+        try:
+            xmp = jpeg.read_full_xmp(photo.read_bytes())
+        except jpeg.JpegError as exc:
+            log.info("extended XMP of %s not read: %s", photo, exc)
+    return PhotoHeader(
+        format=fmt, stored_size=size,
+        orientation=orientation if isinstance(orientation, int) and 1 <= orientation <= 8 else 1,
+        xmp=xmp or None,
+    )
+
+
+def _raw_header(photo: Path) -> PhotoHeader:
+    try:
+        from facefile.media.raw import upright_size
+    except ImportError as exc:  # media.raw is optional here: without it a RAW has no size to write against
+        raise OSError(f"{photo}: camera RAW support (facefile.media.raw) is not installed") from exc
+    from facefile.media.errors import MediaError
+
+    try:
+        return PhotoHeader(RAW_FORMAT, upright_size(photo), 1, None)
+    except MediaError as exc:
+        raise OSError(f"{photo}: {exc.reason}") from exc
 
 
 def photo_regions(photo: Path, header: PhotoHeader | None = None) -> list[PhotoRegion]:
@@ -145,41 +172,55 @@ def write_sidecar(photo: Path, regions: list[tuple[str, Rect]], known: list[Rect
 
 def embed_regions(photo: Path, regions: list[tuple[str, Rect]], known: list[Rect],
                   header: PhotoHeader | None = None) -> None:
-    """Rewrite a JPEG's XMP segment in place (atomically), pixels and other metadata untouched.
-    Raises JpegError for other formats or a packet too large for one segment."""
+    """Rewrite the photo's own XMP in place (atomically), pixels and other metadata untouched: JPEG
+    (Extended XMP when large), PNG, WebP, TIFF, HEIF. Raises NotInPlace where that cannot be done
+    safely (RAW, BigTIFF, GIF ...; write a sidecar), ContainerError for a broken file."""
     header = header or read_header(photo)
-    if header.format not in JPEG_FORMATS:
-        raise jpeg.JpegError(f"{header.format or 'this format'}: only JPEG files can be written in place")
+    if header.format == RAW_FORMAT:
+        raise NotInPlace("camera RAW: names go to a sidecar, the RAW is never rewritten")
+    embedded_xmp.writer_for(header.format)
     data = photo.read_bytes()
     packet = packet_with_regions(
-        jpeg.read_xmp(data), stored_regions(regions, header), header.stored_size,
+        embedded_xmp.read_xmp(data, header.format), stored_regions(regions, header), header.stored_size,
         [to_stored(r, header.orientation) for r in known], padding=EMBED_PADDING,
     )
-    atomic_write(photo, jpeg.with_xmp(data, packet))
+    atomic_write(photo, embedded_xmp.with_xmp(data, header.format, packet, EMBED_PADDING))
 
 
 @dataclass(frozen=True)
 class WriteOutcome:
-    """What ``write_photo_regions`` did: where the names went, and the photo's new signature
-    (content hash, size, mtime_ns) when its bytes changed."""
+    """What ``write_photo_regions`` did: where the names went, why a sidecar when embedding was
+    asked, and the photo's new signature (content hash, size, mtime_ns) when its bytes changed."""
 
     embedded: bool
-    not_jpeg: bool  # embedding was asked but the format has no byte-wise writer: a sidecar instead
+    sidecar_reason: str | None = None  # embedding was asked but not done here: a sidecar instead
     signature: tuple[str, int, int] | None = None
 
 
 def write_photo_regions(photo: Path, regions: list[tuple[str, Rect]], known: list[Rect], embed: bool) -> WriteOutcome:
-    """Named regions (upright, normalised) into the photo's sidecar, or into a JPEG when ``embed``.
-    Only files are touched (safe to run in threads); raises OSError, XmpError or JpegError."""
-    header = read_header(photo)
-    if embed and header.format in JPEG_FORMATS:
-        from facefile.media import hash_file
+    """Named regions (upright, normalised) into the photo's sidecar, or into the photo itself when
+    ``embed`` and its format allows (else a sidecar, and the reason). Only files are touched (safe to
+    run in threads); raises OSError, XmpError, or MediaError for a photo whose container is broken."""
+    from facefile.media import hash_file
+    from facefile.media.errors import MediaError
 
-        embed_regions(photo, regions, known, header)
-        st = photo.stat()
-        return WriteOutcome(True, False, (hash_file(photo), st.st_size, st.st_mtime_ns))
+    header = read_header(photo)
+    reason = None
+    if embed:
+        try:
+            embed_regions(photo, regions, known, header)
+        except NotInPlace as exc:
+            reason = exc.reason
+        except ContainerError as exc:
+            raise MediaError(photo, str(exc)) from exc
+        else:
+            if find_sidecar(photo) is not None:
+                # A sidecar wins over the embedded packet when names are read: keep it in step.
+                write_sidecar(photo, regions, known, header)
+            st = photo.stat()
+            return WriteOutcome(True, None, (hash_file(photo), st.st_size, st.st_mtime_ns))
     write_sidecar(photo, regions, known, header)
-    return WriteOutcome(False, embed)
+    return WriteOutcome(False, reason)
 
 
 def atomic_write(path: Path, data: bytes, mode_like: Path | None = None) -> None:

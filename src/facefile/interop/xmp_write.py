@@ -62,6 +62,11 @@ def packet_with_regions(
         if target is None:
             target = ET.SubElement(rdf, f"{{{RDF}}}Description", {f"{{{RDF}}}about": ""})
         target.append(_regions_element(regions, kept, stored_size))
+    return wrap_packet(root, prefixes, padding)
+
+
+def wrap_packet(root: ET.Element, prefixes: dict[str, str], padding: int = 0) -> bytes:
+    """``root`` serialised inside the ``<?xpacket?>`` wrapper, with ``padding`` bytes of whitespace."""
     ET.indent(root, space=" ")
     body = serialize(root, prefixes)
     return (

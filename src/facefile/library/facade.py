@@ -26,7 +26,7 @@ from facefile.library.birthdays import Birthdays
 from facefile.library.clustering import recluster
 from facefile.library.drawn_faces import DrawnFaces
 from facefile.library.incremental import UpdateReport, update_persons
-from facefile.library.name_exchange import NameExchange
+from facefile.library.name_exchange import NameExchange, XmpImportReport
 from facefile.library.person_actions import PersonActions
 from facefile.library.review import ReviewService
 from facefile.library.scan_status import ScanProgressRecorder
@@ -138,13 +138,19 @@ class Library:
     def watch(
         self, folder: Path, *, backend: str | None = None, debounce: float = 3.0,
         on_scan: Callable[[ScanReport], None] | None = None, stop: threading.Event | None = None,
-        poll: float = 0.2,
+        poll: float = 0.2, on_names: Callable[[XmpImportReport], None] | None = None,
     ) -> None:
         """Scan ``folder`` now and again after every change, until ``stop`` is set (or Ctrl-C). Holds
-        the writer lock throughout: no other scan or re-cluster runs while a watch does."""
+        the writer lock throughout: no other scan or re-cluster runs while a watch does. A changed,
+        added or deleted ``.xmp`` sidecar re-imports its photo's names (``on_names`` gets the report)."""
+        def sidecars_changed(paths: set[Path]) -> None:
+            report = self.interop.import_xmp(sidecars=paths)
+            if on_names:
+                on_names(report)
+
         with self._writer.hold(f"watch of {Path(folder).expanduser().absolute()}"):
             watch_folder(lambda: self.scan(folder, backend=backend), folder, ignore=self.folder,
-                         debounce=debounce, on_scan=on_scan, stop=stop, poll=poll)
+                         debounce=debounce, on_scan=on_scan, stop=stop, poll=poll, on_sidecars=sidecars_changed)
 
     def writer(self, model_id: str) -> IngestWriter:
         """The single writer of scan results (the pipeline's; tests and benchmarks store with it)."""

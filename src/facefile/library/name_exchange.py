@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import os
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TextIO
@@ -45,7 +45,9 @@ class XmpWriteReport:
     sidecars: int = 0
     embedded: int = 0
     regions: int = 0
-    not_jpeg: int = 0  # --embed asked, but the format has no byte-wise writer here: a sidecar instead
+    # --embed asked, but this photo is not written in place (RAW, BigTIFF, GIF ...): (path, why); its
+    # names went to a sidecar (counted in ``sidecars``).
+    not_in_place: list[tuple[str, str]] = field(default_factory=list)
     errors: list[tuple[str, str]] = field(default_factory=list)
     seconds: float = 0.0
 
@@ -106,18 +108,26 @@ class NameExchange:
         self._store.persons.set_name(pid, name)
         return pid
 
-    def import_xmp(self) -> XmpImportReport:
+    def import_xmp(self, sidecars: Collection[str | os.PathLike[str]] | None = None) -> XmpImportReport:
         """Read the XMP face names of every photo already in the library (sidecars and embedded) and
         confirm the new ones, e.g. after naming faces in digiKam. A scan does this by itself for new
         or changed photos; a name imported once is never applied again, so facefile corrections
-        made since stand. Regions with no stored face become manual faces (no embedding)."""
+        made since stand. Regions with no stored face become manual faces (no embedding).
+
+        ``sidecars``: only the photos these ``.xmp`` files belong to (either naming convention; the
+        files may be gone), which is what ``watch`` does when a sidecar changes."""
         from facefile.interop import match_regions, photo_regions
+        from facefile.interop.files import sidecar_candidates
         from facefile.interop.regions import scale
 
         report = XmpImportReport()
         store = self._store
+        wanted = None if sidecars is None else {os.path.realpath(p) for p in sidecars}
         for image_id, path, width, height in store.regions.photos():
             if Path(path).suffix.lower() in VIDEO_EXTENSIONS:
+                continue
+            if wanted is not None and not any(
+                    os.path.realpath(c) in wanted for c in sidecar_candidates(store.paths.on_disk(path))):
                 continue
             regions = photo_regions(store.paths.on_disk(path))
             if not regions:
@@ -145,8 +155,9 @@ class NameExchange:
         """Write MWG face regions with person names for the named, visible persons' faces.
 
         Default: into ``.xmp`` sidecars (an existing one is merged into; the photo is never opened
-        for writing). ``embed``: into the JPEG itself, byte-wise and atomically; other formats get a
-        sidecar. Photos with a named face, or whose names were imported from XMP, are written (so a
+        for writing). ``embed``: into the photo itself, byte-wise and atomically, for JPEG (Extended
+        XMP when the packet is large), PNG, WebP, TIFF and HEIF; RAW files and other formats get a
+        sidecar and the report says why (``not_in_place``). Photos with a named face, or whose names were imported from XMP, are written (so a
         name removed in facefile is removed there too). Videos are skipped.
 
         Files are written by ``threads`` threads: each write is flushed to disk (fsync) before its
@@ -156,8 +167,8 @@ class NameExchange:
         from concurrent.futures import ThreadPoolExecutor
 
         from facefile.interop.files import write_photo_regions
-        from facefile.interop.jpeg import JpegError
         from facefile.interop.xmp import XmpError
+        from facefile.media.errors import MediaError
 
         started = time.perf_counter()
         report = XmpWriteReport()
@@ -175,20 +186,21 @@ class NameExchange:
             known = [_normalised(box, width, height) for _, box in faces]
             try:
                 return write_photo_regions(on_disk[path], named, known, embed), len(named)
-            except (OSError, XmpError, JpegError) as exc:
+            except (OSError, XmpError, MediaError) as exc:
                 return exc, 0
 
         new_signatures = []
         with ThreadPoolExecutor(max_workers=max(1, threads)) as pool:
             for (key, _), (outcome, regions) in zip(by_file.items(), pool.map(write_one, by_file.items()), strict=True):
                 if isinstance(outcome, Exception):
-                    report.errors.append((key[0], str(outcome)))
+                    report.errors.append((key[0], outcome.reason if isinstance(outcome, MediaError) else str(outcome)))
                 else:
                     report.files += 1
                     report.regions += regions
                     report.embedded += outcome.embedded
                     report.sidecars += not outcome.embedded
-                    report.not_jpeg += outcome.not_jpeg
+                    if outcome.sidecar_reason is not None:
+                        report.not_in_place.append((key[0], outcome.sidecar_reason))
                     if outcome.signature is not None and copies[key[1]] == 1:
                         new_signatures.append((key[0], key[1], *outcome.signature))
                 if progress is not None:

@@ -8,7 +8,7 @@ from __future__ import annotations
 import os
 import stat
 import struct
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
@@ -19,6 +19,8 @@ import numpy as np
 from PIL import ExifTags, Image, UnidentifiedImageError
 
 from facefile.media.errors import MediaError, reason_for_os_error
+from facefile.media.exif_dates import taken_at_of
+from facefile.media.raw import is_raw, load_raw
 
 DEFAULT_MAX_SIDE = 1920
 DEFAULT_MAX_PIXELS = 250_000_000
@@ -83,8 +85,8 @@ def decode(
     """
     if max_side < 1:
         raise ValueError(f"max_side must be at least 1, got {max_side}")
-    with opened(path, max_pixels) as img:
-        upright, (width, height), exif = _load_upright(img, max(img.size) / max_side)
+    with upright_source(path, max_pixels, lambda size: max(size) / max_side) as source:
+        upright, (width, height) = source.image, source.size
         factor = min(1.0, max_side / max(width, height))
         size = (max(1, round(width * factor)), max(1, round(height * factor)))
         if upright.size != size:
@@ -96,16 +98,42 @@ def decode(
             width=width,
             height=height,
             scale=max(width, height) / max(size),
-            taken_at=taken_at_of(exif),
-            format=format_name(img),
+            taken_at=source.taken_at,
+            format=source.format,
         )
+
+
+@dataclass(frozen=True, eq=False)
+class UprightSource:
+    """A photo opened for decoding: its first frame upright in RGB (maybe a reduced decode), its
+    full upright size, date and format."""
+
+    image: Image.Image
+    size: tuple[int, int]
+    taken_at: datetime | None
+    format: str
+
+
+@contextmanager
+def upright_source(
+    path: str | os.PathLike[str], max_pixels: int, shrink: Callable[[tuple[int, int]], float]
+) -> Iterator[UprightSource]:
+    """Open ``path`` (a RAW through LibRaw, anything else through Pillow), decoded as small as
+    ``shrink(stored size)`` allows; every failure is a MediaError."""
+    if is_raw(path):
+        _check_is_nonempty_file(path)
+        frame = load_raw(path, shrink, max_pixels)
+        yield UprightSource(frame.image, frame.size, frame.taken_at, "RAW")
+        return
+    with opened(path, max_pixels) as img:
+        upright, size, exif = _load_upright(img, shrink(img.size))
+        yield UprightSource(upright, size, taken_at_of(exif), format_name(img))
 
 
 def load_original(path: str | os.PathLike[str], *, max_pixels: int = DEFAULT_MAX_PIXELS) -> Image.Image:
     """The whole photo at full size, upright, in RGB (for thumbnails and exports)."""
-    with opened(path, max_pixels) as img:
-        upright, _, _ = _load_upright(img, 1.0)
-        return upright.copy() if upright is img else upright
+    with upright_source(path, max_pixels, lambda _size: 1.0) as source:
+        return source.image.copy()  # detached from the file, which closes here
 
 
 def decode_region(
@@ -121,9 +149,9 @@ def decode_region(
     """
     if not (box[2] > box[0] and box[3] > box[1]):
         raise ValueError(f"empty box {box}")
-    with opened(path, max_pixels) as img:
-        shrink = max(box[2] - box[0], box[3] - box[1]) / max_side if max_side else 1.0
-        upright, (width, height), _ = _load_upright(img, shrink)
+    shrink = max(box[2] - box[0], box[3] - box[1]) / max_side if max_side else 1.0
+    with upright_source(path, max_pixels, lambda _size: shrink) as source:
+        upright, (width, height) = source.image, source.size
         x1, y1 = max(0.0, box[0]), max(0.0, box[1])
         x2, y2 = min(float(width), box[2]), min(float(height), box[3])
         if x2 - x1 < 1 or y2 - y1 < 1:
@@ -269,32 +297,6 @@ def _read_exif(img: Image.Image) -> Image.Exif | None:
 def _orientation(exif: Image.Exif | None) -> int:
     value = exif.get(ExifTags.Base.Orientation) if exif is not None else None
     return value if isinstance(value, int) and 1 <= value <= 8 else 1  # bogus values: as stored
-
-
-def taken_at_of(exif: Image.Exif | None) -> datetime | None:
-    if exif is None:
-        return None
-    try:
-        original = exif.get_ifd(ExifTags.IFD.Exif).get(ExifTags.Base.DateTimeOriginal)
-    except Exception:  # a broken Exif sub-IFD: fall back to the main one
-        original = None
-    return _parse_exif_datetime(original) or _parse_exif_datetime(exif.get(ExifTags.Base.DateTime))
-
-
-def _parse_exif_datetime(value: object) -> datetime | None:
-    """"2021:06:05 14:30:00" (also with "-" or "T", trailing NULs or sub-seconds) -> datetime."""
-    if isinstance(value, bytes):
-        value = value.decode("ascii", "replace")
-    if not isinstance(value, str):
-        return None
-    text = value.strip("\x00 ")[:19]
-    if len(text) < 19:
-        return None
-    text = text[:10].replace("-", ":") + " " + text[11:]
-    try:
-        return datetime.strptime(text, "%Y:%m:%d %H:%M:%S")  # "0000:00:00 00:00:00" fails: None
-    except ValueError:
-        return None
 
 
 def format_name(img: Image.Image) -> str:

@@ -31,6 +31,7 @@ from facefile.media.decode import (
     opened,
     taken_at_of,
 )
+from facefile.media.raw import is_raw, load_raw
 
 # How much finer than the working image the kept copy is: a face the detector sees with its eyes
 # 18 px apart (an 80 px face in a 12 MP photo at working side 1024) gets 36 px from the finer copy,
@@ -99,18 +100,14 @@ def decode_with_detail(
     """
     if max_side < 1:
         raise ValueError(f"max_side must be at least 1, got {max_side}")
+    if is_raw(path):
+        return _raw_with_detail(path, max_side, max_pixels)
     with opened(path, max_pixels) as img:
         n = ceil(max(img.size) / max_side)
         draft = _power_of_two_at_most(min(_MAX_DRAFT, n // DETAIL_FACTOR if n >= DETAIL_FACTOR else 1))
         fine, (stored_w, stored_h), exif, orientation = load_stored(img, draft)
         size = (ceil(stored_w / n), ceil(stored_h / n))  # stored orientation, as Image.reduce rounds
-        k = fine.width / size[0]
-        if fine.size == size:
-            work = fine
-        elif k == round(k) and fine.height / size[1] == k:
-            work = fine.reduce(int(k))
-        else:  # a draft JPEG whose reduced size does not divide evenly, or odd sizes
-            work = fine.resize(size, RESAMPLE, reducing_gap=3.0)
+        work = _reduced(fine, size)
         transpose = UPRIGHT.get(orientation)
         if transpose is not None:
             work = work.transpose(transpose)
@@ -128,6 +125,31 @@ def decode_with_detail(
         if fine is img:  # the file's own image: Pillow frees its pixels when the file is closed
             fine = _detached(img)
         return image, DetailImage(fine, orientation, max(stored_w, stored_h) / max(fine.size))
+
+
+def _raw_with_detail(path: str | os.PathLike[str], max_side: int, max_pixels: int) -> tuple[DecodedImage, DetailImage | None]:
+    """``decode_with_detail`` for a camera RAW: LibRaw's frame is upright already, and its half-size
+    decode plays the JPEG draft's part (used when the finer copy needs no more than half)."""
+    frame = load_raw(path, lambda size: ceil(max(size) / max_side) / DETAIL_FACTOR, max_pixels)
+    (width, height), fine = frame.size, frame.image
+    n = ceil(max(width, height) / max_side)
+    size = (ceil(width / n), ceil(height / n))
+    work = _reduced(fine, size)
+    image = DecodedImage(np.array(work, dtype=np.uint8), width, height, max(width, height) / max(work.size),
+                         frame.taken_at, "RAW")
+    if fine.size == size:
+        return image, None
+    return image, DetailImage(fine, 1, max(width, height) / max(fine.size))
+
+
+def _reduced(fine: Image.Image, size: tuple[int, int]) -> Image.Image:
+    """``fine`` at ``size``: itself, a box reduce by a whole factor, or (odd sizes) a resize."""
+    k = fine.width / size[0]
+    if fine.size == size:
+        return fine
+    if k == round(k) and fine.height / size[1] == k:
+        return fine.reduce(int(k))
+    return fine.resize(size, RESAMPLE, reducing_gap=3.0)  # a draft JPEG not dividing evenly, odd sizes
 
 
 def _detached(img: Image.Image) -> Image.Image:

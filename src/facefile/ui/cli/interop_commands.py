@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import sys
+from collections import Counter
 from dataclasses import asdict
 from pathlib import Path
 
@@ -24,8 +25,8 @@ from facefile.ui.cli.progress_bars import RichProgress
 @click.option("--sidecar", "mode", flag_value="sidecar", default=True,
               help="Write PHOTO.jpg.xmp sidecars, merged with an existing one; photos are never modified (default).")
 @click.option("--embed", "mode", flag_value="embed",
-              help="Write into the JPEG's own XMP packet (atomically, pixels and other metadata untouched); "
-                   "other formats get a sidecar.")
+              help="Write into the photo's own XMP (JPEG, PNG, WebP, TIFF, HEIC; atomically, pixels and other "
+                   "metadata untouched); RAW files and other formats get a sidecar, and the reason is printed.")
 @click.option("--quiet", is_flag=True, help="No progress bar.")
 @json_option
 @fail_on_library_error
@@ -41,8 +42,9 @@ def write_xmp(library_path: Path | None, mode: str, quiet: bool, as_json: bool) 
                 f"{report.files} photos: {report.regions} named face regions; {report.sidecars} sidecars, "
                 f"{report.embedded} written in place ({report.seconds:.1f} s)"
             )
-            if report.not_jpeg:
-                console.print(f"{report.not_jpeg} photos are not JPEG: their names went to sidecars instead.")
+            reasons = Counter(reason for _, reason in report.not_in_place)
+            for reason, count in reasons.most_common():
+                console.print(f"{count} photos written to sidecars instead: {reason}")
             for path, reason in report.errors:
                 console.print(f"[yellow]{path}: {reason}")
         if report.errors:

@@ -124,9 +124,13 @@ def watch(folder: Path, library_path: Path | None, backend: str | None, debounce
                 f"{report.faces_added} faces added, {report.persons} persons"
             )
 
+        def names(report: Any) -> None:
+            console.print(f"sidecars changed: {report.files_with_regions} photos with named regions, "
+                          f"{report.confirmed} names confirmed, {report.conflicts} kept as you decided")
+
         console.print(f"Watching {folder} (Ctrl-C to stop)")
         try:
-            lib.watch(folder, backend=backend, debounce=debounce, on_scan=scanned)
+            lib.watch(folder, backend=backend, debounce=debounce, on_scan=scanned, on_names=names)
         except KeyboardInterrupt:
             console.print("Stopped.")
 
