@@ -10,6 +10,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 from facefile_bench.dng import write_dng
+from PIL import Image
 
 from facefile.media import MediaError, decode, decode_region, load_original
 from facefile.media.raw import is_raw, upright_size
@@ -101,3 +102,52 @@ def test_a_raw_over_the_pixel_limit_is_refused(tmp_path: Path) -> None:
     path = write_dng(tmp_path / "a.dng", halves())
     with pytest.raises(MediaError, match="too large"):
         decode(path, max_pixels=100_000)
+
+
+def corners() -> np.ndarray:
+    """An upright 320 x 240 grey scene: red top-left, green top-right, blue bottom-right (any turn
+    or mirror moves at least one of them)."""
+    rgb = np.full((240, 320, 3), 90, np.uint8)
+    rgb[:60, :80] = (220, 30, 30)
+    rgb[:30, -100:] = (30, 200, 30)
+    rgb[-60:, -40:] = (30, 30, 220)
+    return rgb
+
+
+# EXIF orientation -> the transpose that stores an upright image so that orientation turns it back.
+STORED_AS = {1: None, 2: Image.Transpose.FLIP_LEFT_RIGHT, 3: Image.Transpose.ROTATE_180,
+             4: Image.Transpose.FLIP_TOP_BOTTOM, 5: Image.Transpose.TRANSPOSE, 6: Image.Transpose.ROTATE_90,
+             7: Image.Transpose.TRANSVERSE, 8: Image.Transpose.ROTATE_270}
+
+
+@pytest.mark.parametrize("with_preview", [False, True], ids=["demosaiced", "preview"])
+@pytest.mark.parametrize("orientation", range(1, 9))
+def test_every_orientation_comes_out_upright_at_every_size(tmp_path: Path, orientation: int, with_preview: bool) -> None:
+    upright = Image.fromarray(corners())
+    transpose = STORED_AS[orientation]
+    stored = np.asarray(upright.transpose(transpose) if transpose is not None else upright)
+    path = write_dng(tmp_path / "a.dng", stored, orientation=orientation, preview=stored if with_preview else None)
+    assert upright_size(path) == (320, 240)
+    for max_side in (320, 100):  # full size, and the half-size demosaic / draft preview
+        image = decode(path, max_side=max_side)
+        assert (image.width, image.height) == (320, 240)
+        h, w = image.pixels.shape[:2]
+        assert is_red(image.pixels[: h // 10, : w // 10])
+        assert image.pixels[: h // 20, -w // 10:, 1].mean() > 120 and image.pixels[: h // 20, -w // 10:, 0].mean() < 80
+        assert is_blue(image.pixels[-h // 10:, -w // 20:])
+
+
+@pytest.mark.parametrize("make", ["missing", "folder", "empty"])
+def test_the_scan_path_and_upright_size_name_a_file_that_is_not_there(tmp_path: Path, make: str) -> None:
+    from facefile.media import decode_with_detail
+
+    path = tmp_path / "DSC_0001.NEF"
+    if make == "folder":
+        path.mkdir()
+    elif make == "empty":
+        path.write_bytes(b"")
+    reason = {"missing": "file not found (deleted during scan?)", "folder": "is a directory", "empty": "empty file"}[make]
+    for read in (lambda: decode_with_detail(path, max_side=1024), lambda: upright_size(path)):
+        with pytest.raises(MediaError) as caught:
+            read()
+        assert caught.value.reason == reason
