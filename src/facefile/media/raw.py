@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import io
 import os
+import stat
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
@@ -19,19 +20,26 @@ import numpy as np
 from PIL import Image
 
 from facefile.media.discover import RAW_EXTENSIONS
-from facefile.media.errors import MediaError
+from facefile.media.errors import MediaError, reason_for_os_error
 from facefile.media.exif_dates import taken_at_of
 
 # A preview at least this share of the sensor's long side is the photo (previews are often a few
 # pixels smaller than the sensor's visible area); a smaller one (a 1024 px thumbnail) is not.
 FULL_SIZE_PREVIEW = 0.9
-# LibRaw's flip codes -> the transpose that makes its preview upright (postprocess applies it itself).
+# LibRaw's flip codes (dcraw's: bit 0 mirrors left-right, bit 1 top-bottom, bit 2 swaps the axes)
+# -> the transpose that makes its preview upright (postprocess applies it itself). EXIF 2, 4, 5, 7
+# (mirrored) become flips 1, 2, 4, 7; each is checked against postprocess in tests/media/test_raw.py.
 _FLIP_TRANSPOSE = {
+    1: Image.Transpose.FLIP_LEFT_RIGHT,
+    2: Image.Transpose.FLIP_TOP_BOTTOM,
     3: Image.Transpose.ROTATE_180,
+    4: Image.Transpose.TRANSPOSE,
     5: Image.Transpose.ROTATE_90,
     6: Image.Transpose.ROTATE_270,
+    7: Image.Transpose.TRANSVERSE,
 }
-_SWAPS = {Image.Transpose.ROTATE_90, Image.Transpose.ROTATE_270}
+_SWAPS = {Image.Transpose.ROTATE_90, Image.Transpose.ROTATE_270, Image.Transpose.TRANSPOSE, Image.Transpose.TRANSVERSE}
+_SWAPS_AXES = 4  # the flip bit that makes the upright width the stored height
 
 
 @dataclass(frozen=True, eq=False)
@@ -74,8 +82,11 @@ def load_raw(
             factor = shrink((w, h))
             if factor >= 2 and preview.format == "JPEG":
                 preview.draft("RGB", (-(-w // int(factor)), -(-h // int(factor))))  # DCT scaling
-            exif = preview.getexif() if preview.format == "JPEG" else None
-            image = preview.convert("RGB")
+            try:
+                exif = preview.getexif() if preview.format == "JPEG" else None
+                image = preview.convert("RGB")
+            except Exception as exc:  # noqa: BLE001 - Pillow's errors for a truncated or corrupt JPEG
+                raise MediaError(path, f"not a readable RAW file: broken embedded preview: {_message(exc)}") from exc
             if transpose is not None:
                 image = image.transpose(transpose)
                 w, h = (h, w) if transpose in _SWAPS else (w, h)
@@ -100,6 +111,7 @@ class _opened:
     def __enter__(self):  # noqa: ANN204 - rawpy.RawPy, imported late: photo-only scans never load LibRaw
         import rawpy
 
+        _check_readable_file(self.path)
         try:
             self.raw = rawpy.imread(os.fspath(self.path))
         except (OSError, MemoryError) as exc:
@@ -112,6 +124,19 @@ class _opened:
         self.raw.close()
 
 
+def _check_readable_file(path: str | os.PathLike[str]) -> None:
+    # LibRaw says "Input/output error" for a missing file, a folder and an empty file alike; one stat
+    # gives each its own reason, as decode.py does for other photos.
+    try:
+        st = os.stat(path)
+    except OSError as exc:
+        raise MediaError(path, reason_for_os_error(exc)) from exc
+    if stat.S_ISDIR(st.st_mode):
+        raise MediaError(path, "is a directory")
+    if st.st_size == 0:
+        raise MediaError(path, "empty file")
+
+
 def _message(exc: BaseException) -> str:
     text = exc.args[0] if exc.args else type(exc).__name__
     if isinstance(text, bytes):
@@ -122,7 +147,7 @@ def _message(exc: BaseException) -> str:
 def _sensor_size(raw) -> tuple[int, int]:  # noqa: ANN001
     sizes = raw.sizes
     w, h = int(sizes.width), int(sizes.height)
-    return (h, w) if sizes.flip in (5, 6) else (w, h)
+    return (h, w) if int(sizes.flip) & _SWAPS_AXES else (w, h)
 
 
 def _full_size_preview(raw) -> tuple[Image.Image, Image.Transpose | None] | None:  # noqa: ANN001
