@@ -6,7 +6,6 @@ upright image (stable whatever working size a later scan uses): ``box_original =
 from __future__ import annotations
 
 import os
-import stat
 import struct
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -18,7 +17,7 @@ from math import ceil
 import numpy as np
 from PIL import ExifTags, Image, UnidentifiedImageError
 
-from facefile.media.errors import MediaError, reason_for_os_error
+from facefile.media.errors import MediaError, check_is_nonempty_file, reason_for_os_error
 from facefile.media.exif_dates import taken_at_of
 from facefile.media.raw import is_raw, load_raw
 
@@ -121,7 +120,6 @@ def upright_source(
     """Open ``path`` (a RAW through LibRaw, anything else through Pillow), decoded as small as
     ``shrink(stored size)`` allows; every failure is a MediaError."""
     if is_raw(path):
-        _check_is_nonempty_file(path)
         frame = load_raw(path, shrink, max_pixels)
         yield UprightSource(frame.image, frame.size, frame.taken_at, "RAW")
         return
@@ -182,7 +180,7 @@ def _prepare_pillow() -> None:
 def opened(path: str | os.PathLike[str], max_pixels: int) -> Iterator[Image.Image]:
     """``Image.open`` (lazy: header only), refusing oversized images; any failure is a MediaError."""
     _prepare_pillow()
-    _check_is_nonempty_file(path)
+    check_is_nonempty_file(path)
     try:
         with Image.open(path) as img:
             width, height = img.size
@@ -211,18 +209,6 @@ def _corrupt(exc: BaseException) -> str:
     # libheif's messages run over several lines; a reason is shown in one line of a report.
     detail = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
     return f"truncated or corrupt image data: {detail[:200]}"
-
-
-def _check_is_nonempty_file(path: str | os.PathLike[str]) -> None:
-    # One stat gives the three commonest failures a clear reason before Pillow guesses at them.
-    try:
-        st = os.stat(path)
-    except OSError as exc:
-        raise MediaError(path, reason_for_os_error(exc)) from exc
-    if stat.S_ISDIR(st.st_mode):
-        raise MediaError(path, "is a directory")
-    if st.st_size == 0:
-        raise MediaError(path, "empty file")
 
 
 def _load_upright(

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import os
+import stat
 from pathlib import Path
 
 
@@ -31,3 +32,16 @@ def reason_for_os_error(exc: OSError) -> str:
     if isinstance(exc, IsADirectoryError):
         return "is a directory"
     return exc.strerror or str(exc) or type(exc).__name__
+
+
+def check_is_nonempty_file(path: str | os.PathLike[str]) -> None:
+    """One stat gives the three commonest failures (missing, a folder, empty) a clear reason before
+    a decoder guesses at them (Pillow: "cannot identify"; LibRaw: "Input/output error" for all three)."""
+    try:
+        st = os.stat(path)
+    except OSError as exc:
+        raise MediaError(path, reason_for_os_error(exc)) from exc
+    if stat.S_ISDIR(st.st_mode):
+        raise MediaError(path, "is a directory")
+    if st.st_size == 0:
+        raise MediaError(path, "empty file")

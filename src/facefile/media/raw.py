@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import io
 import os
-import stat
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
@@ -20,7 +19,7 @@ import numpy as np
 from PIL import Image
 
 from facefile.media.discover import RAW_EXTENSIONS
-from facefile.media.errors import MediaError, reason_for_os_error
+from facefile.media.errors import MediaError, check_is_nonempty_file
 from facefile.media.exif_dates import taken_at_of
 
 # A preview at least this share of the sensor's long side is the photo (previews are often a few
@@ -111,7 +110,7 @@ class _opened:
     def __enter__(self):  # noqa: ANN204 - rawpy.RawPy, imported late: photo-only scans never load LibRaw
         import rawpy
 
-        _check_readable_file(self.path)
+        check_is_nonempty_file(self.path)  # LibRaw gives all three the same I/O error
         try:
             self.raw = rawpy.imread(os.fspath(self.path))
         except (OSError, MemoryError) as exc:
@@ -122,19 +121,6 @@ class _opened:
 
     def __exit__(self, *exc: object) -> None:
         self.raw.close()
-
-
-def _check_readable_file(path: str | os.PathLike[str]) -> None:
-    # LibRaw says "Input/output error" for a missing file, a folder and an empty file alike; one stat
-    # gives each its own reason, as decode.py does for other photos.
-    try:
-        st = os.stat(path)
-    except OSError as exc:
-        raise MediaError(path, reason_for_os_error(exc)) from exc
-    if stat.S_ISDIR(st.st_mode):
-        raise MediaError(path, "is a directory")
-    if st.st_size == 0:
-        raise MediaError(path, "empty file")
 
 
 def _message(exc: BaseException) -> str:
