@@ -87,3 +87,21 @@ def test_a_clip_named_like_a_still_but_of_another_moment_is_a_video_of_its_own(t
 
 def test_a_long_clip_is_never_a_stills_motion(tmp_path: Path) -> None:
     assert companion(tmp_path, None, None, seconds=MAX_MOTION_S + 3) is None
+
+
+def test_the_scans_decode_reads_the_identifier_with_the_photo(tmp_path: Path) -> None:
+    from facefile.media import decode_with_detail
+
+    image, _fine = decode_with_detail(still(tmp_path / "IMG_1.HEIC", "5D2A-11"), max_side=32)
+    assert image.live_id == "5D2A-11"
+    image, _fine = decode_with_detail(still(tmp_path / "IMG_2.jpg", None), max_side=32)
+    assert image.live_id is None
+
+
+def test_a_scanned_still_carries_its_identifier_to_the_library(tmp_path: Path) -> None:
+    from facefile.pipeline.workers import init_worker, process_file
+
+    init_worker("opencv", frozenset(), 256, in_pool=False)
+    path = still(tmp_path / "IMG_1.HEIC", "5D2A-11")
+    result = process_file(FileTask(str(path), "IMG_1.HEIC", path.stat().st_size, path.stat().st_mtime_ns))
+    assert result.error is None and (result.live_id, result.live_role) == ("5D2A-11", "still")

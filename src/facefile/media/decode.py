@@ -60,6 +60,9 @@ class DecodedImage:
     scale: float  # original pixels per working pixel
     taken_at: datetime | None  # EXIF DateTimeOriginal (or DateTime), camera local time, naive
     format: str  # Pillow's name: "JPEG", "PNG", "HEIF", "WEBP", "TIFF", ...
+    # Apple's Live Photo identifier from the EXIF read anyway (media/live_photo.py); set by
+    # decode_with_detail, the scan's decode, so the scan never opens a still twice for it.
+    live_id: str | None = None
 
 
 def decode(

@@ -31,6 +31,7 @@ from facefile.media.decode import (
     opened,
     taken_at_of,
 )
+from facefile.media.live_photo import exif_identifier
 from facefile.media.raw import is_raw, load_raw
 
 # How much finer than the working image the kept copy is: a face the detector sees with its eyes
@@ -119,6 +120,7 @@ def decode_with_detail(
             scale=max(width, height) / max(work.size),
             taken_at=taken_at_of(exif),
             format=format_name(img),
+            live_id=exif_identifier(exif),
         )
         if fine.size == size:
             return image, None

@@ -8,6 +8,10 @@ from __future__ import annotations
 
 import os
 import struct
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from PIL import Image
 
 # A Live Photo's motion is about 3 s; anything much longer is a video of its own, whatever its name.
 MAX_MOTION_S = 15.0
@@ -28,8 +32,18 @@ def still_identifier(path: str | os.PathLike[str]) -> str | None:
     pillow_heif.register_heif_opener()  # idempotent; HEIC is the iPhone's still format
     try:
         with Image.open(path) as img:
-            note = img.getexif().get_ifd(_EXIF_IFD).get(_MAKER_NOTE_TAG)
+            return exif_identifier(img.getexif())
     except Exception:  # noqa: BLE001 - unreadable metadata: no identifier
+        return None
+
+
+def exif_identifier(exif: Image.Exif | None) -> str | None:
+    """The Live Photo identifier in already-read EXIF (its Apple maker note), None without one."""
+    if exif is None:
+        return None
+    try:
+        note = exif.get_ifd(_EXIF_IFD).get(_MAKER_NOTE_TAG)
+    except Exception:  # noqa: BLE001 - a broken Exif sub-IFD: no identifier
         return None
     return apple_identifier(note) if isinstance(note, bytes) else None
 

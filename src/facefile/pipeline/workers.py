@@ -118,7 +118,8 @@ def process_file(task: FileTask) -> ImageResult:
         taken = image.taken_at or datetime.fromtimestamp(task.mtime_ns / 1e9)
         result.taken_at = taken.isoformat(timespec="seconds")
         result.model_id = _backend.model_id
-        result.live_id, result.live_role = live_identity(Path(task.path))
+        if image.live_id is not None:  # read with the photo's EXIF: no second open
+            result.live_id, result.live_role = image.live_id, "still"
     except MediaError as exc:
         result.error = exc.reason
     except OSError as exc:  # vanished or unreadable between discovery and reading
